@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct TilesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tiles",
+        abstract: "Tile matrix set tools.",
+        subcommands: []
+    )
+}

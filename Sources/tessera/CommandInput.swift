@@ -1,0 +1,70 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reading a command's input: a file path, or standard input for `-` or no argument.
+enum CommandInput {
+    /// All bytes of `path` (nil or "-" means standard input).
+    /// - Throws: `ValidationError` naming the file and the system's reason.
+    static func readAll(_ path: String?) throws -> [UInt8] {
+        let fd: Int32
+        if let path, path != "-" {
+            fd = open(path, O_RDONLY)
+            if fd < 0 { throw ValidationError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        } else {
+            fd = STDIN_FILENO
+        }
+        defer { if fd != STDIN_FILENO { close(fd) } }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ValidationError("cannot read \(path ?? "standard input"): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+        }
+        return result
+    }
+
+    /// The non-empty lines of the input, without their line endings.
+    static func lines(_ path: String?) throws -> [Substring] {
+        let text = String(decoding: try readAll(path), as: UTF8.self)
+        return text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }
+    }
+}
+
+/// Buffered standard output: one `write` per 64 KiB instead of one per line.
+struct StandardOutput {
+    private var buffer: [UInt8] = []
+
+    init() { buffer.reserveCapacity(1 << 16) }
+
+    mutating func write(_ line: String) {
+        buffer.append(contentsOf: line.utf8)
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer[offset...].withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            offset += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Writes `message` to standard error, prefixed with the tool's name.
+func printError(_ message: String) {
+    let line = "tessera: \(message)\n"
+    _ = line.withCString { fputs($0, stderr) }
+}

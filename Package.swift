@@ -30,6 +30,7 @@ let package = Package(
         .target(
             name: "TesseraGrids",
             dependencies: ["TesseraGeometry"],
+            exclude: ["Tiles/Definitions/generate_tms.py"],
             resources: [
                 .embedInCode("Tiles/Definitions/WebMercatorQuad.json"),
                 .embedInCode("Tiles/Definitions/WorldCRS84Quad.json"),

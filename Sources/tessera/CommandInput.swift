@@ -65,6 +65,6 @@ struct StandardOutput {
 
 /// Writes `message` to standard error, prefixed with the tool's name.
 func printError(_ message: String) {
-    let line = "tessera: \(message)\n"
-    _ = line.withCString { fputs($0, stderr) }
+    let line = Array("tessera: \(message)\n".utf8)
+    _ = line.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }

@@ -44,13 +44,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "TesseraTestSupport",
+            dependencies: ["TesseraGeometry"],
+            path: "Tests/TesseraTestSupport"
+        ),
         .testTarget(
             name: "TesseraGeometryTests",
-            dependencies: ["TesseraGeometry"]
+            dependencies: ["TesseraGeometry", "TesseraTestSupport"]
         ),
         .testTarget(
             name: "TesseraGridsTests",
-            dependencies: ["TesseraGrids", "TesseraGeometry"]
+            dependencies: ["TesseraGrids", "TesseraGeometry", "TesseraTestSupport"]
         ),
         .testTarget(
             name: "CZstdTests",

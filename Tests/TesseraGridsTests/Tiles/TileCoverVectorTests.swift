@@ -1,4 +1,5 @@
 import TesseraGeometry
+import TesseraTestSupport
 import Testing
 
 @testable import TesseraGrids

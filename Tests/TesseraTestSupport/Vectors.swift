@@ -1,14 +1,16 @@
 import TesseraGeometry
 
 /// Loads committed reference vectors from `grids/`, relative to this source file.
-enum Vectors {
-    static let packageRoot: String = {
+public enum Vectors {
+    /// The package's root folder, found from this file's path.
+    public static let packageRoot: String = {
         var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(4)  // Tests/TesseraGridsTests/Tiles/Vectors.swift
+        parts.removeLast(3)  // Tests/TesseraTestSupport/Vectors.swift
         return parts.joined(separator: "/")
     }()
 
-    static func load(_ relativePath: String) throws -> JSONValue {
+    /// Parses the JSON file at `relativePath` below the package root.
+    public static func load(_ relativePath: String) throws -> JSONValue {
         let path = packageRoot + "/" + relativePath
         guard let file = fopen(path, "rb") else { throw VectorError(message: "cannot open \(path)") }
         defer { fclose(file) }
@@ -23,22 +25,23 @@ enum Vectors {
     }
 }
 
-struct VectorError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+public struct VectorError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }
 
+/// Lenient accessors for test vectors: a wrong type yields an empty or NaN value that fails the comparison.
 extension JSONValue {
-    var array: [JSONValue] {
+    public var array: [JSONValue] {
         if case .array(let a) = self { return a }
         return []
     }
-    var double: Double {
+    public var double: Double {
         if case .number(let n) = self { return n }
         return .nan
     }
-    var int: Int { Int(double) }
-    var string: String {
+    public var int: Int { Int(double) }
+    public var string: String {
         if case .string(let s) = self { return s }
         return ""
     }

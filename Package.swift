@@ -58,6 +58,11 @@ let package = Package(
             dependencies: ["TesseraGrids", "TesseraGeometry", "TesseraTestSupport"]
         ),
         .testTarget(
+            name: "TesseraCLITests",
+            dependencies: ["tessera", "TesseraTestSupport"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
             name: "CZstdTests",
             dependencies: ["CZstd"]
         ),

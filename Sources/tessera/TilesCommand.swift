@@ -33,7 +33,8 @@ struct TilesCover: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: "Most tiles to print per zoom; a zoom with more is printed as its ancestors at the deepest zoom that fits (purge their descendants)."
+        help:
+            "Most tiles to print per zoom; a zoom with more is printed as its ancestors at the deepest zoom that fits (purge their descendants)."
     )
     var maxTiles: Int?
 

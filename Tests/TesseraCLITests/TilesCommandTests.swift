@@ -2,7 +2,8 @@ import TesseraTestSupport
 import Testing
 
 @Suite struct TilesCommandTests {
-    let square = #"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[13.38,52.51],[13.39,52.51],[13.39,52.52],[13.38,52.52],[13.38,52.51]]]},"properties":null}"#
+    let square =
+        #"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[13.38,52.51],[13.39,52.51],[13.39,52.52],[13.38,52.52],[13.38,52.51]]]},"properties":null}"#
 
     @Test func printsOneTilePerLineForAZoomRange() throws {
         let out = try CommandRunner.run(["tiles", "cover", "--zoom", "13-14", "--buffer", "64/4096"], input: square)
@@ -18,7 +19,10 @@ import Testing
 
     @Test func readsAFileAndAnotherTileMatrixSet() throws {
         let out = try CommandRunner.run(
-            ["tiles", "cover", "--zoom", "0", "--tms", "WorldCRS84Quad", Vectors.packageRoot + "/Tests/TesseraCLITests/Fixtures/two-hemispheres.geojson"]
+            [
+                "tiles", "cover", "--zoom", "0", "--tms", "WorldCRS84Quad",
+                Vectors.packageRoot + "/Tests/TesseraCLITests/Fixtures/two-hemispheres.geojson",
+            ]
         )
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout == "0/0/0\n0/1/0\n")

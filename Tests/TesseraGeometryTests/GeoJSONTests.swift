@@ -19,9 +19,11 @@ import Testing
             Issue.record("expected a collection, got \(g)")
             return
         }
-        #expect(parts.map(\.typeName) == [
-            "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
-        ])
+        #expect(
+            parts.map(\.typeName) == [
+                "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+            ]
+        )
         #expect(parts[0] == .point(Position(1.5, 2)))  // altitude dropped
         guard case .polygon(let poly) = parts[4] else { return }
         #expect(poly.rings.count == 2)
@@ -54,7 +56,12 @@ import Testing
         let feature = Feature(
             id: .string("road \"7\""),
             geometry: .multiPolygon([
-                Polygon([[Position(-180, -85.0511287798066), Position(0.1, 0), Position(1e-7, 3), Position(-180, -85.0511287798066)]])
+                Polygon([
+                    [
+                        Position(-180, -85.0511287798066), Position(0.1, 0), Position(1e-7, 3),
+                        Position(-180, -85.0511287798066),
+                    ]
+                ])
             ]),
             properties: .object([("lanes", .number(2)), ("oneway", .bool(true)), ("note", .string("a\nb"))]),
             bbox: [-180, -85.0511287798066, 0.1, 3]
@@ -74,7 +81,10 @@ import Testing
         ("{\"type\":\"Point\"}", "", .missingMember),
         ("{\"type\":\"Circle\",\"coordinates\":[1,2]}", "type", .unknownType),
         ("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,\"x\"]]]}", "coordinates[0][1]", .invalidCoordinates),
-        ("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{}}]}", "features[0]", .missingMember),
+        (
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{}}]}", "features[0]",
+            .missingMember
+        ),
         ("{\"type\":\"Point\",\"coordinates\":[1,2]", "", .syntax),
         ("[1,2,]", "", .syntax),
         ("{\"type\":\"Point\",\"coordinates\":[01,2]}", "", .syntax),

@@ -62,7 +62,9 @@ import Testing
     @Test func repairClosesUnclosedRingsButRefusesOutOfRange() throws {
         let open = polygon([[(0, 0), (1, 0), (1, 1), (0, 1)]])
         #expect(validator.validate(try validator.repaired(open)).isEmpty)
-        #expect(throws: GeometryOperationError.self) { try validator.repaired(polygon([[(0, 0), (200, 0), (1, 1), (0, 0)]])) }
+        #expect(throws: GeometryOperationError.self) {
+            try validator.repaired(polygon([[(0, 0), (200, 0), (1, 1), (0, 0)]]))
+        }
     }
 
     @Test func normalisationMakesEquivalentDrawingsEqual() throws {

@@ -53,7 +53,9 @@ import Testing
         var rng = SystemRandomNumberGenerator()
         let valid = Self.cases.map { c -> [UInt8] in
             let hex = Array(c["ewkb_4326"]!.string.utf8)
-            return stride(from: 0, to: hex.count, by: 2).map { UInt8(String(decoding: hex[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+            return stride(from: 0, to: hex.count, by: 2).map {
+                UInt8(String(decoding: hex[$0..<$0 + 2], as: UTF8.self), radix: 16)!
+            }
         }
         var decoded = 0
         for _ in 0..<20_000 {

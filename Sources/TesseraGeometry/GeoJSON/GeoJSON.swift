@@ -106,7 +106,8 @@ struct GeoJSONDecoder {
         case nil, .null?: id = nil
         case .string(let s)?: id = .string(s)
         case .number(let n)?: id = .number(n)
-        case let other?: throw fail(.wrongType, join(path, "id"), "expected a string or number, found \(other.kindName)")
+        case let other?:
+            throw fail(.wrongType, join(path, "id"), "expected a string or number, found \(other.kindName)")
         }
         var properties: JSONValue?
         switch value["properties"] {
@@ -116,7 +117,8 @@ struct GeoJSONDecoder {
             throw fail(.wrongType, join(path, "properties"), "expected an object or null, found \(other.kindName)")
         }
         let geometryValue = try member("geometry", of: value, path: path)
-        let geometry: Geometry? = geometryValue == .null ? nil : try self.geometry(geometryValue, path: join(path, "geometry"))
+        let geometry: Geometry? =
+            geometryValue == .null ? nil : try self.geometry(geometryValue, path: join(path, "geometry"))
         return Feature(id: id, geometry: geometry, properties: properties, bbox: try bbox(value, path: path))
     }
 
@@ -159,7 +161,9 @@ struct GeoJSONDecoder {
         case "MultiLineString": return .multiLineString(try rings(c, path: p).map(LineString.init))
         case "Polygon": return .polygon(Polygon(try rings(c, path: p)))
         case "MultiPolygon":
-            guard case .array(let items) = c else { throw fail(.invalidCoordinates, p, "expected an array of polygons") }
+            guard case .array(let items) = c else {
+                throw fail(.invalidCoordinates, p, "expected an array of polygons")
+            }
             var polygons: [Polygon] = []
             polygons.reserveCapacity(items.count)
             for (i, item) in items.enumerated() {
@@ -184,7 +188,9 @@ struct GeoJSONDecoder {
             throw fail(.invalidCoordinates, path, "position members must be numbers")
         }
         for i in 2..<items.count {
-            guard case .number = items[i] else { throw fail(.invalidCoordinates, path, "position members must be numbers") }
+            guard case .number = items[i] else {
+                throw fail(.invalidCoordinates, path, "position members must be numbers")
+            }
         }
         return Position(longitude: x, latitude: y)
     }

@@ -43,7 +43,14 @@ public final class GeometryValidator {
             if let location, GEOSGeomGetX_r(h, location, &x) == 1, GEOSGeomGetY_r(h, location, &y) == 1 {
                 at = Position(longitude: x, latitude: y)
             }
-            return [ValidationIssue(code: .topology, reason: reason.map { String(cString: $0) } ?? "invalid", path: "", location: at)]
+            return [
+                ValidationIssue(
+                    code: .topology,
+                    reason: reason.map { String(cString: $0) } ?? "invalid",
+                    path: "",
+                    location: at
+                )
+            ]
         default:
             return [ValidationIssue(code: .topology, reason: context.takeError(), path: "", location: nil)]
         }
@@ -102,17 +109,29 @@ public final class GeometryValidator {
 
     static func check(_ p: Position, path: String, into issues: inout [ValidationIssue]) {
         if !p.longitude.isFinite || !p.latitude.isFinite {
-            issues.append(ValidationIssue(code: .nonFinite, reason: "coordinate is not finite", path: path, location: p))
+            issues.append(
+                ValidationIssue(code: .nonFinite, reason: "coordinate is not finite", path: path, location: p)
+            )
             return
         }
         if !(-180...180).contains(p.longitude) {
             issues.append(
-                ValidationIssue(code: .longitudeOutOfRange, reason: "longitude \(p.longitude) is outside [-180, 180]", path: path, location: p)
+                ValidationIssue(
+                    code: .longitudeOutOfRange,
+                    reason: "longitude \(p.longitude) is outside [-180, 180]",
+                    path: path,
+                    location: p
+                )
             )
         }
         if !(-90...90).contains(p.latitude) {
             issues.append(
-                ValidationIssue(code: .latitudeOutOfRange, reason: "latitude \(p.latitude) is outside [-90, 90]", path: path, location: p)
+                ValidationIssue(
+                    code: .latitudeOutOfRange,
+                    reason: "latitude \(p.latitude) is outside [-90, 90]",
+                    path: path,
+                    location: p
+                )
             )
         }
     }
@@ -121,7 +140,12 @@ public final class GeometryValidator {
         for (i, p) in ps.enumerated() { check(p, path: "\(path)[\(i)]", into: &issues) }
         if ps.count < 2 {
             issues.append(
-                ValidationIssue(code: .tooFewPoints, reason: "a line needs at least 2 positions, has \(ps.count)", path: path, location: ps.first)
+                ValidationIssue(
+                    code: .tooFewPoints,
+                    reason: "a line needs at least 2 positions, has \(ps.count)",
+                    path: path,
+                    location: ps.first
+                )
             )
         }
     }
@@ -141,7 +165,12 @@ public final class GeometryValidator {
                 )
             } else if ring.first != ring.last {
                 issues.append(
-                    ValidationIssue(code: .unclosedRing, reason: "ring is not closed", path: ringPath, location: ring.last)
+                    ValidationIssue(
+                        code: .unclosedRing,
+                        reason: "ring is not closed",
+                        path: ringPath,
+                        location: ring.last
+                    )
                 )
             }
         }
@@ -151,10 +180,12 @@ public final class GeometryValidator {
 
     static func closingRings(_ g: Geometry) -> Geometry {
         func close(_ poly: Polygon) -> Polygon {
-            Polygon(poly.rings.map { ring in
-                guard let first = ring.first, ring.last != first else { return ring }
-                return ring + [first]
-            })
+            Polygon(
+                poly.rings.map { ring in
+                    guard let first = ring.first, ring.last != first else { return ring }
+                    return ring + [first]
+                }
+            )
         }
         switch g {
         case .polygon(let p): return .polygon(close(p))

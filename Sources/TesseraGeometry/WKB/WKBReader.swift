@@ -23,7 +23,11 @@ public enum WKB {
         var reader = WKBReader(bytes: raw)
         let decoded = try reader.readGeometry(depth: 0)
         guard reader.offset == raw.count else {
-            throw WKBError(code: .trailingBytes, offset: reader.offset, message: "\(raw.count - reader.offset) bytes after the geometry")
+            throw WKBError(
+                code: .trailingBytes,
+                offset: reader.offset,
+                message: "\(raw.count - reader.offset) bytes after the geometry"
+            )
         }
         return Decoded(geometry: decoded.geometry, srid: decoded.srid)
     }
@@ -40,7 +44,12 @@ public enum WKB {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
             case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
             case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
-            default: throw WKBError(code: .truncated, offset: index / 2, message: "'\(Character(Unicode.Scalar(c)))' is not a hex digit")
+            default:
+                throw WKBError(
+                    code: .truncated,
+                    offset: index / 2,
+                    message: "'\(Character(Unicode.Scalar(c)))' is not a hex digit"
+                )
             }
             if let h = high {
                 bytes.append(h << 4 | v)
@@ -77,7 +86,9 @@ struct WKBReader {
 
     @inline(__always)
     mutating func need(_ n: Int) throws(WKBError) {
-        guard n >= 0, bytes.count - offset >= n else { throw fail(.truncated, "needs \(n) more bytes, has \(bytes.count - offset)") }
+        guard n >= 0, bytes.count - offset >= n else {
+            throw fail(.truncated, "needs \(n) more bytes, has \(bytes.count - offset)")
+        }
     }
 
     @inline(__always)
@@ -110,14 +121,18 @@ struct WKBReader {
         default: throw fail(.geometryType, "type code \(raw) is not a WKB geometry type")
         }
         code %= 1000
-        guard (1...7).contains(code) else { throw fail(.geometryType, "type code \(raw) is not a supported geometry type (1–7)") }
+        guard (1...7).contains(code) else {
+            throw fail(.geometryType, "type code \(raw) is not a supported geometry type (1–7)")
+        }
         var srid: Int32?
         if hasSRID { srid = Int32(bitPattern: try readUInt32(little)) }
         return Header(littleEndian: little, baseType: code, dimensions: 2 + (hasZ ? 1 : 0) + (hasM ? 1 : 0), srid: srid)
     }
 
     mutating func readGeometry(depth: Int) throws(WKBError) -> (geometry: Geometry, srid: Int32?) {
-        guard depth <= Self.maximumDepth else { throw fail(.nesting, "collections nested deeper than \(Self.maximumDepth)") }
+        guard depth <= Self.maximumDepth else {
+            throw fail(.nesting, "collections nested deeper than \(Self.maximumDepth)")
+        }
         let h = try readHeader()
         let g: Geometry
         switch h.baseType {
@@ -142,7 +157,11 @@ struct WKBReader {
                     default: ok = false
                     }
                     guard ok else {
-                        throw WKBError(code: .nesting, offset: partStart, message: "a \(part.typeName) inside a \(Self.name(h.baseType))")
+                        throw WKBError(
+                            code: .nesting,
+                            offset: partStart,
+                            message: "a \(part.typeName) inside a \(Self.name(h.baseType))"
+                        )
                     }
                 }
                 parts.append(part)
@@ -164,7 +183,9 @@ struct WKBReader {
     }
 
     static func name(_ type: UInt32) -> String {
-        ["", "Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"][Int(type)]
+        ["", "Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"][
+            Int(type)
+        ]
     }
 
     /// Reads an element count and checks the remaining bytes can hold that many elements.

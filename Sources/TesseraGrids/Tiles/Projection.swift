@@ -1,9 +1,9 @@
 import TesseraGeometry
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The coordinate reference systems a tile matrix set may use, with their forward and

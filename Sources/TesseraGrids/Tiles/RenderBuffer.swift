@@ -18,7 +18,10 @@ public struct RenderBuffer: Hashable, Sendable, CustomStringConvertible {
     /// - Throws: ``TileError`` `.invalidBuffer` unless `0 ≤ pixels ≤ extent` and `extent > 0`.
     public init(pixels: Int, extent: Int) throws(TileError) {
         guard extent > 0, pixels >= 0, pixels <= extent else {
-            throw TileError(code: .invalidBuffer, message: "buffer \(pixels)/\(extent): pixels must be in 0...extent and extent positive")
+            throw TileError(
+                code: .invalidBuffer,
+                message: "buffer \(pixels)/\(extent): pixels must be in 0...extent and extent positive"
+            )
         }
         self.init(uncheckedPixels: pixels, extent: extent)
     }
@@ -60,5 +63,7 @@ public struct ZoomRange: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)" }
+    public var description: String {
+        range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)"
+    }
 }

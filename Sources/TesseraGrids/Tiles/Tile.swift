@@ -22,7 +22,8 @@ public struct Tile: Hashable, Sendable, Comparable, CustomStringConvertible {
         guard (0..<m.matrixWidth).contains(x), (0..<m.matrixHeight).contains(y) else {
             throw TileError(
                 code: .invalidTile,
-                message: "tile \(z)/\(x)/\(y) is outside \(set.identifier)'s \(m.matrixWidth)×\(m.matrixHeight) matrix at zoom \(z)"
+                message:
+                    "tile \(z)/\(x)/\(y) is outside \(set.identifier)'s \(m.matrixWidth)×\(m.matrixHeight) matrix at zoom \(z)"
             )
         }
         self.init(z: z, x: x, y: y)
@@ -32,7 +33,8 @@ public struct Tile: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// - Throws: ``TileError`` `.invalidTile` when the text is not three non-negative integers.
     public init(parsing text: some StringProtocol) throws(TileError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 3, let z = Int(parts[0]), let x = Int(parts[1]), let y = Int(parts[2]), z >= 0, x >= 0, y >= 0
+        guard parts.count == 3, let z = Int(parts[0]), let x = Int(parts[1]), let y = Int(parts[2]), z >= 0, x >= 0,
+            y >= 0
         else {
             throw TileError(code: .invalidTile, message: "'\(text)' is not a z/x/y tile")
         }

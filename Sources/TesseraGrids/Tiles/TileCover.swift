@@ -25,7 +25,9 @@ public struct TileCover: Sendable {
     }
 
     /// One ``TileSet`` per zoom of `zooms`, in order, each with that zoom's own buffer.
-    public func cover(_ geometry: Geometry, zooms: ClosedRange<Int>, buffer: RenderBuffer = .none) throws(TileError) -> [TileSet] {
+    public func cover(_ geometry: Geometry, zooms: ClosedRange<Int>, buffer: RenderBuffer = .none) throws(TileError)
+        -> [TileSet]
+    {
         var projected = ProjectedGeometry()
         try projected.append(geometry, crs: tileMatrixSet.crs)
         var rasterizer = TileRasterizer()
@@ -39,7 +41,9 @@ public struct TileCover: Sendable {
     }
 
     /// The union of the covers of several geometries (e.g. a feature's old and new shape).
-    public func cover(_ geometries: [Geometry], zooms: ClosedRange<Int>, buffer: RenderBuffer = .none) throws(TileError) -> [TileSet] {
+    public func cover(_ geometries: [Geometry], zooms: ClosedRange<Int>, buffer: RenderBuffer = .none) throws(TileError)
+        -> [TileSet]
+    {
         var projected = ProjectedGeometry()
         for g in geometries { try projected.append(g, crs: tileMatrixSet.crs) }
         var rasterizer = TileRasterizer()
@@ -151,16 +155,40 @@ struct TileRasterizer {
         let height = Double(m.matrixHeight)
 
         for i in g.points {
-            addBox(xLo: tileXY[2 * i], xHi: tileXY[2 * i], yLo: tileXY[2 * i + 1], yHi: tileXY[2 * i + 1], b: b, w: width, h: height)
+            addBox(
+                xLo: tileXY[2 * i],
+                xHi: tileXY[2 * i],
+                yLo: tileXY[2 * i + 1],
+                yHi: tileXY[2 * i + 1],
+                b: b,
+                w: width,
+                h: height
+            )
         }
         for path in g.paths {
             if path.count == 1 {
                 let i = path.lowerBound
-                addBox(xLo: tileXY[2 * i], xHi: tileXY[2 * i], yLo: tileXY[2 * i + 1], yHi: tileXY[2 * i + 1], b: b, w: width, h: height)
+                addBox(
+                    xLo: tileXY[2 * i],
+                    xHi: tileXY[2 * i],
+                    yLo: tileXY[2 * i + 1],
+                    yHi: tileXY[2 * i + 1],
+                    b: b,
+                    w: width,
+                    h: height
+                )
                 continue
             }
             for i in path.lowerBound..<(path.upperBound - 1) {
-                addSegment(tileXY[2 * i], tileXY[2 * i + 1], tileXY[2 * i + 2], tileXY[2 * i + 3], b: b, w: width, h: height)
+                addSegment(
+                    tileXY[2 * i],
+                    tileXY[2 * i + 1],
+                    tileXY[2 * i + 2],
+                    tileXY[2 * i + 3],
+                    b: b,
+                    w: width,
+                    h: height
+                )
             }
         }
         for polygon in g.polygons {

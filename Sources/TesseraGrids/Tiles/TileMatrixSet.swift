@@ -27,7 +27,10 @@ public struct TileMatrixSet: Hashable, Sendable {
             return set
         }
         let known = builtIn.map(\.identifier).joined(separator: ", ")
-        throw TileError(code: .unknownTileMatrixSet, message: "unknown tile matrix set '\(identifier)' (known: \(known))")
+        throw TileError(
+            code: .unknownTileMatrixSet,
+            message: "unknown tile matrix set '\(identifier)' (known: \(known))"
+        )
     }
 
     /// The matrix at `zoom`.
@@ -78,7 +81,10 @@ public struct TileMatrixSet: Hashable, Sendable {
         default: throw bad("missing \"crs\"")
         }
         guard let crs = TileCRS(uri: crsValue) else {
-            throw TileError(code: .unsupportedCRS, message: "tile matrix set \(id): CRS \(crsValue) is not supported (EPSG:3857 and CRS84 are)")
+            throw TileError(
+                code: .unsupportedCRS,
+                message: "tile matrix set \(id): CRS \(crsValue) is not supported (EPSG:3857 and CRS84 are)"
+            )
         }
         // EPSG:4326 orders axes latitude first; CRS84 and EPSG:3857 easting first.
         let latitudeFirst = crsValue.uppercased().hasSuffix("/EPSG/0/4326") || crsValue.uppercased() == "EPSG:4326"
@@ -89,25 +95,32 @@ public struct TileMatrixSet: Hashable, Sendable {
         for (zoom, item) in items.enumerated() {
             let path = "tileMatrices[\(zoom)]"
             func number(_ name: String) throws(TileError) -> Double {
-                guard case .number(let n)? = item[name], n.isFinite else { throw bad("\(path).\(name) must be a number") }
+                guard case .number(let n)? = item[name], n.isFinite else {
+                    throw bad("\(path).\(name) must be a number")
+                }
                 return n
             }
             func count(_ name: String) throws(TileError) -> Int {
                 let n = try number(name)
-                guard n >= 1, n == n.rounded(), n < 1e12 else { throw bad("\(path).\(name) must be a positive integer") }
+                guard n >= 1, n == n.rounded(), n < 1e12 else {
+                    throw bad("\(path).\(name) must be a positive integer")
+                }
                 return Int(n)
             }
             let identifier: String
             if case .string(let s)? = item["id"] { identifier = s } else { throw bad("\(path).id must be a string") }
             let cellSize = try number("cellSize")
             guard cellSize > 0 else { throw bad("\(path).cellSize must be positive") }
-            guard case .array(let o)? = item["pointOfOrigin"], o.count == 2, case .number(let a) = o[0], case .number(let b) = o[1]
+            guard case .array(let o)? = item["pointOfOrigin"], o.count == 2, case .number(let a) = o[0],
+                case .number(let b) = o[1]
             else { throw bad("\(path).pointOfOrigin must be two numbers") }
             let corner: TileMatrix.Corner
             switch item["cornerOfOrigin"] {
             case nil: corner = .topLeft
             case .string(let s)?:
-                guard let c = TileMatrix.Corner(rawValue: s) else { throw bad("\(path).cornerOfOrigin '\(s)' is not topLeft or bottomLeft") }
+                guard let c = TileMatrix.Corner(rawValue: s) else {
+                    throw bad("\(path).cornerOfOrigin '\(s)' is not topLeft or bottomLeft")
+                }
                 corner = c
             default: throw bad("\(path).cornerOfOrigin must be a string")
             }

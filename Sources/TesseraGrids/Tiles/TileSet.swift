@@ -91,7 +91,9 @@ public struct TileSet: Hashable, Sendable, Sequence {
         var i = 0
         var j = 0
         while i < spans.count || j < other.spans.count {
-            if j == other.spans.count || (i < spans.count && (spans[i].y, spans[i].x0) <= (other.spans[j].y, other.spans[j].x0)) {
+            if j == other.spans.count
+                || (i < spans.count && (spans[i].y, spans[i].x0) <= (other.spans[j].y, other.spans[j].x0))
+            {
                 all.append(spans[i])
                 i += 1
             } else {
@@ -106,7 +108,9 @@ public struct TileSet: Hashable, Sendable, Sequence {
     public func ancestors(levels: Int) -> TileSet {
         precondition(levels >= 0 && levels <= zoom, "ancestor levels must be in 0...zoom")
         if levels == 0 { return self }
-        let shifted = spans.map { TileSpan(y: $0.y >> Int32(levels), x0: $0.x0 >> Int32(levels), x1: $0.x1 >> Int32(levels)) }
+        let shifted = spans.map {
+            TileSpan(y: $0.y >> Int32(levels), x0: $0.x0 >> Int32(levels), x1: $0.x1 >> Int32(levels))
+        }
         return TileSet(zoom: zoom - levels, spans: shifted)
     }
 

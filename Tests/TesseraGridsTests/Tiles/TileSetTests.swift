@@ -5,14 +5,22 @@ import Testing
 
 @Suite struct TileSetTests {
     @Test func mergesOverlappingAndAdjacentSpans() {
-        let set = TileSet(zoom: 5, spans: [
-            TileSpan(y: 3, x0: 4, x1: 6), TileSpan(y: 1, x0: 0, x1: 0), TileSpan(y: 3, x0: 7, x1: 7),
-            TileSpan(y: 3, x0: 5, x1: 9), TileSpan(y: 3, x0: 12, x1: 12),
-        ])
-        #expect(set.spans == [TileSpan(y: 1, x0: 0, x1: 0), TileSpan(y: 3, x0: 4, x1: 9), TileSpan(y: 3, x0: 12, x1: 12)])
+        let set = TileSet(
+            zoom: 5,
+            spans: [
+                TileSpan(y: 3, x0: 4, x1: 6), TileSpan(y: 1, x0: 0, x1: 0), TileSpan(y: 3, x0: 7, x1: 7),
+                TileSpan(y: 3, x0: 5, x1: 9), TileSpan(y: 3, x0: 12, x1: 12),
+            ]
+        )
+        #expect(
+            set.spans == [TileSpan(y: 1, x0: 0, x1: 0), TileSpan(y: 3, x0: 4, x1: 9), TileSpan(y: 3, x0: 12, x1: 12)]
+        )
         #expect(set.count == 8)
         #expect(Array(set).count == 8)
-        #expect(set.contains(x: 9, y: 3) && !set.contains(x: 10, y: 3) && set.contains(x: 0, y: 1) && !set.contains(x: 0, y: 2))
+        #expect(
+            set.contains(x: 9, y: 3) && !set.contains(x: 10, y: 3) && set.contains(x: 0, y: 1)
+                && !set.contains(x: 0, y: 2)
+        )
     }
 
     @Test func unionAndAncestors() {
@@ -25,7 +33,9 @@ import Testing
     }
 
     @Test func rollUpKeepsEveryTileUnderAnAncestor() throws {
-        let big = Geometry.polygon(Polygon([[Position(-10, -10), Position(10, -10), Position(10, 10), Position(-10, 10), Position(-10, -10)]]))
+        let big = Geometry.polygon(
+            Polygon([[Position(-10, -10), Position(10, -10), Position(10, 10), Position(-10, 10), Position(-10, -10)]])
+        )
         let exact = try TileCover().cover(big, zoom: 12, buffer: RenderBuffer(parsing: "64/4096"))
         let rolled = exact.rolledUp(maxTiles: 1000)
         #expect(rolled.count <= 1000)
@@ -37,13 +47,18 @@ import Testing
 
     @Test func continentAtZ14IsSpansNotTiles() throws {
         // A 60°×60° box: about 8 million tiles at z14, kept as one span per row.
-        let box = Geometry.polygon(Polygon([[Position(-30, -30), Position(30, -30), Position(30, 30), Position(-30, 30), Position(-30, -30)]]))
+        let box = Geometry.polygon(
+            Polygon([[Position(-30, -30), Position(30, -30), Position(30, 30), Position(-30, 30), Position(-30, -30)]])
+        )
         let set = try TileCover().cover(box, zoom: 14, buffer: RenderBuffer(parsing: "64/4096"))
         #expect(set.count > 7_000_000)
         #expect(set.spans.count < 6_000)
         // Spot-check against the definition: the buffered square of an edge tile meets the box.
         let west = Int(((-30.0 + 180) / 360 * 16384).rounded(.down))
-        #expect(set.contains(x: west, y: 8192) && set.contains(x: west - 1, y: 8192) == (Double(west) - (-30.0 + 180) / 360 * 16384 > -64.0 / 4096))
+        #expect(
+            set.contains(x: west, y: 8192)
+                && set.contains(x: west - 1, y: 8192) == (Double(west) - (-30.0 + 180) / 360 * 16384 > -64.0 / 4096)
+        )
     }
 }
 
@@ -66,7 +81,9 @@ import Testing
             } catch { return error.code }
         }
         #expect(code("{") == .invalidDefinition)
-        #expect(code(#"{"id":"x","crs":"http://www.opengis.net/def/crs/EPSG/0/2056","tileMatrices":[]}"#) == .unsupportedCRS)
+        #expect(
+            code(#"{"id":"x","crs":"http://www.opengis.net/def/crs/EPSG/0/2056","tileMatrices":[]}"#) == .unsupportedCRS
+        )
         #expect(code(#"{"id":"x","crs":"EPSG:3857","tileMatrices":[{"id":"0","cellSize":-1}]}"#) == .invalidDefinition)
         #expect(throws: TileError.self) { try TileMatrixSet.named("Mars") }
         #expect(throws: TileError.self) { try TileMatrixSet.webMercatorQuad.matrix(at: 25) }
@@ -108,4 +125,3 @@ import Testing
         #expect(sets[1].ancestors(levels: 1).map(\.x) == [511])
     }
 }
-

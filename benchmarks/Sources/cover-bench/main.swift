@@ -7,7 +7,7 @@ import TesseraGeometry
 import TesseraGrids
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func fail(_ message: String) -> Never {

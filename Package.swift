@@ -10,7 +10,12 @@ let package = Package(
         .library(name: "TesseraGrids", targets: ["TesseraGrids"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -22,6 +27,11 @@ let package = Package(
             name: "CZstd",
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         .target(
             name: "TesseraGeometry",
@@ -36,11 +46,53 @@ let package = Package(
                 .embedInCode("Tiles/Definitions/WorldCRS84Quad.json"),
             ]
         ),
+        .target(
+            name: "TesseraCapture",
+            dependencies: [
+                "TesseraGeometry",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [
+                .embedInCode("Migrations/001_schema.sql"),
+                .embedInCode("Migrations/002_watch.sql"),
+            ]
+        ),
+        .target(
+            name: "TesseraRouting",
+            dependencies: [
+                "TesseraGeometry",
+                "TesseraGrids",
+                "TesseraCapture",
+                "TesseraDelivery",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "TesseraDelivery",
+            dependencies: [
+                "CZstd",
+                "CZlib",
+                "TesseraGeometry",
+                "TesseraGrids",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Payloads/tessera.proto"]
+        ),
         .executableTarget(
             name: "tessera",
             dependencies: [
                 "TesseraGeometry",
                 "TesseraGrids",
+                "TesseraCapture",
+                "TesseraRouting",
+                "TesseraDelivery",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,6 +100,31 @@ let package = Package(
             name: "TesseraTestSupport",
             dependencies: ["TesseraGeometry"],
             path: "Tests/TesseraTestSupport"
+        ),
+        .target(
+            name: "TesseraDatabaseTestSupport",
+            dependencies: [
+                "TesseraCapture",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TesseraDatabaseTestSupport"
+        ),
+        .testTarget(
+            name: "TesseraCaptureTests",
+            dependencies: ["TesseraCapture", "TesseraDatabaseTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
+        .testTarget(
+            name: "TesseraRoutingTests",
+            dependencies: [
+                "TesseraRouting", "TesseraCapture", "TesseraDelivery", "TesseraGrids", "TesseraGeometry",
+                "TesseraDatabaseTestSupport", "TesseraTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "TesseraDeliveryTests",
+            dependencies: ["TesseraDelivery", "TesseraGrids", "TesseraGeometry"]
         ),
         .testTarget(
             name: "TesseraGeometryTests",
@@ -59,7 +136,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraCLITests",
-            dependencies: ["tessera", "TesseraTestSupport"],
+            dependencies: [
+                "tessera", "TesseraTestSupport", "TesseraDatabaseTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             exclude: ["Fixtures"]
         ),
         .testTarget(

@@ -7,7 +7,9 @@ struct Tessera: AsyncParsableCommand {
         abstract: "Precise tile and cell invalidation for PostGIS edits.",
         version: TesseraVersion.current,
         subcommands: [
-            TilesCommand.self
+            TilesCommand.self,
+            ServeCommand.self,
+            MigrateCommand.self,
         ]
     )
 }

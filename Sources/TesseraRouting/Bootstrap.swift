@@ -1,0 +1,86 @@
+import Logging
+import PostgresNIO
+
+/// Writes the layers, watched tables and subscriptions a configuration file declares into
+/// the database (by name; existing rows are updated, others left alone).
+public enum Bootstrap {
+    public struct LayerSpec: Sendable, Equatable {
+        public var name: String
+        public var tileMatrixSet = "WebMercatorQuad"
+        public var minZoom = 0
+        public var maxZoom = 14
+        public var bufferPixels = 64
+        public var bufferExtent = 4096
+        public init(name: String) { self.name = name }
+    }
+
+    public struct WatchSpec: Sendable, Equatable {
+        public var table: String
+        public var idColumn: String?
+        public var geometryColumn: String?
+        public var renderColumns: [String]?
+        public var layers: [String]?
+        public init(table: String) { self.table = table }
+    }
+
+    public struct SubscriptionSpec: Sendable, Equatable {
+        public var name: String
+        public var url: String
+        public var tenant = "default"
+        public var layers: [String] = []
+        public var format = "json"
+        public var compression = "none"
+        public var debounceMilliseconds = 1000
+        public var maxDelayMilliseconds = 10000
+        public var maxTiles = 100_000
+        public var rollUp = "parents"
+        public init(name: String, url: String) {
+            self.name = name
+            self.url = url
+        }
+    }
+
+    public static func apply(
+        layers: [LayerSpec],
+        watches: [WatchSpec],
+        subscriptions: [SubscriptionSpec],
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        for l in layers {
+            try await connection.perform(
+                """
+                INSERT INTO tessera.layers (name, tile_matrix_set, min_zoom, max_zoom, buffer_pixels, buffer_extent)
+                VALUES (\(l.name), \(l.tileMatrixSet), \(l.minZoom), \(l.maxZoom), \(l.bufferPixels), \(l.bufferExtent))
+                ON CONFLICT (name) DO UPDATE SET tile_matrix_set = EXCLUDED.tile_matrix_set, min_zoom = EXCLUDED.min_zoom,
+                    max_zoom = EXCLUDED.max_zoom, buffer_pixels = EXCLUDED.buffer_pixels,
+                    buffer_extent = EXCLUDED.buffer_extent, updated_at = now()
+                """,
+                logger: logger
+            )
+        }
+        for w in watches {
+            try await connection.perform(
+                """
+                SELECT tessera.watch(\(w.table)::regclass, id_column => \(w.idColumn), geometry_column => \(w.geometryColumn),
+                                     render_columns => \(w.renderColumns)::text[], layers => \(w.layers)::text[])
+                """,
+                logger: logger
+            )
+        }
+        for s in subscriptions {
+            try await connection.perform(
+                """
+                INSERT INTO tessera.subscriptions (tenant, name, url, layers, format, compression, debounce_ms, max_delay_ms,
+                                                   max_tiles, rollup)
+                VALUES (\(s.tenant), \(s.name), \(s.url), \(s.layers), \(s.format), \(s.compression), \(s.debounceMilliseconds),
+                        \(s.maxDelayMilliseconds), \(s.maxTiles), \(s.rollUp))
+                ON CONFLICT (tenant, name) DO UPDATE SET url = EXCLUDED.url, layers = EXCLUDED.layers, format = EXCLUDED.format,
+                    compression = EXCLUDED.compression, debounce_ms = EXCLUDED.debounce_ms, max_delay_ms = EXCLUDED.max_delay_ms,
+                    max_tiles = EXCLUDED.max_tiles, rollup = EXCLUDED.rollup, updated_at = now()
+                """,
+                logger: logger
+            )
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import TesseraCapture
+import TesseraGeometry
+import TesseraRouting
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tessera serve` settings: a JSON file (`--config` or `TESSERA_CONFIG`), then environment
+/// variables, then command-line options, each overriding the one before.
+///
+/// ```json
+/// {
+///   "database_url": "postgres://tessera@127.0.0.1:54329/tessera",
+///   "layers": [{"name": "roads", "tile_matrix_set": "WebMercatorQuad", "min_zoom": 0, "max_zoom": 16, "buffer": "64/4096"}],
+///   "watch": [{"table": "public.roads", "layers": ["roads"], "render_columns": ["highway", "name"]}],
+///   "subscriptions": [{"name": "cache", "url": "http://127.0.0.1:8080/expire", "layers": ["roads"], "format": "zxy",
+///                      "compression": "none", "debounce_ms": 1000, "max_delay_ms": 10000, "max_tiles": 100000,
+///                      "rollup": "parents"}],
+///   "processor": {"batch_size": 2000, "poll_interval_ms": 2000, "flush_interval_ms": 100},
+///   "log_level": "info"
+/// }
+/// ```
+struct ServeConfiguration {
+    var databaseURL: String?
+    var layers: [Bootstrap.LayerSpec] = []
+    var watches: [Bootstrap.WatchSpec] = []
+    var subscriptions: [Bootstrap.SubscriptionSpec] = []
+    var batchSize = 2000
+    var pollIntervalMilliseconds = 2000
+    var flushIntervalMilliseconds = 100
+    var logLevel = "info"
+
+    /// Reads the file, if any, then applies `TESSERA_*` environment variables.
+    static func load(file: String?, environment: [String: String]) throws(ConfigurationError) -> ServeConfiguration {
+        var config = ServeConfiguration()
+        if let file = file ?? environment["TESSERA_CONFIG"] {
+            let bytes: [UInt8]
+            do { bytes = try CommandInput.readAll(file) } catch { throw ConfigurationError("\(error)") }
+            let root: JSONValue
+            do { root = try JSONValue.parse(bytes) } catch { throw ConfigurationError("\(file): \(error.message)") }
+            try config.read(root, file: file)
+        }
+        if let v = environment["TESSERA_DATABASE_URL"] ?? environment["DATABASE_URL"] { config.databaseURL = v }
+        if let v = environment["TESSERA_BATCH_SIZE"] { config.batchSize = try positive(v, "TESSERA_BATCH_SIZE") }
+        if let v = environment["TESSERA_POLL_INTERVAL_MS"] { config.pollIntervalMilliseconds = try positive(v, "TESSERA_POLL_INTERVAL_MS") }
+        if let v = environment["TESSERA_FLUSH_INTERVAL_MS"] { config.flushIntervalMilliseconds = try positive(v, "TESSERA_FLUSH_INTERVAL_MS") }
+        if let v = environment["TESSERA_LOG_LEVEL"] { config.logLevel = v }
+        return config
+    }
+
+    static func positive(_ text: String, _ name: String) throws(ConfigurationError) -> Int {
+        guard let n = Int(text), n > 0 else { throw ConfigurationError("\(name) must be a positive integer, got '\(text)'") }
+        return n
+    }
+
+    mutating func read(_ root: JSONValue, file: String) throws(ConfigurationError) {
+        var r = Reader(file: file)
+        guard case .object(let members) = root else { throw r.fail("", "must be a JSON object") }
+        let known: Set<String> = ["database_url", "layers", "watch", "subscriptions", "processor", "log_level"]
+        for m in members where !known.contains(m.key) {
+            throw r.fail(m.key, "is not a setting (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        databaseURL = try r.string(root, "database_url", optional: true) ?? databaseURL
+        logLevel = try r.string(root, "log_level", optional: true) ?? logLevel
+        for (i, item) in try r.array(root, "layers").enumerated() {
+            r.path = "layers[\(i)]"
+            var l = Bootstrap.LayerSpec(name: try r.string(item, "name")!)
+            l.tileMatrixSet = try r.string(item, "tile_matrix_set", optional: true) ?? l.tileMatrixSet
+            l.minZoom = try r.int(item, "min_zoom") ?? l.minZoom
+            l.maxZoom = try r.int(item, "max_zoom") ?? l.maxZoom
+            if let buffer = try r.string(item, "buffer", optional: true) {
+                let parts = buffer.split(separator: "/")
+                guard parts.count == 2, let p = Int(parts[0]), let e = Int(parts[1]), p >= 0, e > 0, p <= e else {
+                    throw r.fail("buffer", "must be pixels/extent, e.g. 64/4096")
+                }
+                l.bufferPixels = p
+                l.bufferExtent = e
+            }
+            layers.append(l)
+        }
+        for (i, item) in try r.array(root, "watch").enumerated() {
+            r.path = "watch[\(i)]"
+            var w = Bootstrap.WatchSpec(table: try r.string(item, "table")!)
+            w.idColumn = try r.string(item, "id_column", optional: true)
+            w.geometryColumn = try r.string(item, "geometry_column", optional: true)
+            w.renderColumns = try r.strings(item, "render_columns")
+            w.layers = try r.strings(item, "layers")
+            watches.append(w)
+        }
+        for (i, item) in try r.array(root, "subscriptions").enumerated() {
+            r.path = "subscriptions[\(i)]"
+            var s = Bootstrap.SubscriptionSpec(name: try r.string(item, "name")!, url: try r.string(item, "url")!)
+            s.layers = try r.strings(item, "layers") ?? []
+            guard !s.layers.isEmpty else { throw r.fail("layers", "must name at least one layer") }
+            s.tenant = try r.string(item, "tenant", optional: true) ?? s.tenant
+            s.format = try r.oneOf(item, "format", ["json", "zxy", "protobuf"]) ?? s.format
+            s.compression = try r.oneOf(item, "compression", ["none", "zstd", "gzip"]) ?? s.compression
+            s.rollUp = try r.oneOf(item, "rollup", ["parents", "split"]) ?? s.rollUp
+            s.debounceMilliseconds = try r.int(item, "debounce_ms") ?? s.debounceMilliseconds
+            s.maxDelayMilliseconds = try r.int(item, "max_delay_ms") ?? s.maxDelayMilliseconds
+            s.maxTiles = try r.int(item, "max_tiles") ?? s.maxTiles
+            subscriptions.append(s)
+        }
+        r.path = "processor"
+        if let p = root["processor"] {
+            batchSize = try r.int(p, "batch_size") ?? batchSize
+            pollIntervalMilliseconds = try r.int(p, "poll_interval_ms") ?? pollIntervalMilliseconds
+            flushIntervalMilliseconds = try r.int(p, "flush_interval_ms") ?? flushIntervalMilliseconds
+        }
+    }
+
+    /// Typed access to JSON members with errors that name file, path and member.
+    struct Reader {
+        let file: String
+        var path = ""
+
+        func fail(_ member: String, _ why: String) -> ConfigurationError {
+            let at = [path, member].filter { !$0.isEmpty }.joined(separator: ".")
+            return ConfigurationError("\(file): \(at.isEmpty ? "" : at + " ")\(why)")
+        }
+
+        func string(_ v: JSONValue, _ key: String, optional: Bool = false) throws(ConfigurationError) -> String? {
+            switch v[key] {
+            case .string(let s)?: return s
+            case nil where optional: return nil
+            case nil: throw fail(key, "is required")
+            default: throw fail(key, "must be a string")
+            }
+        }
+
+        func int(_ v: JSONValue, _ key: String) throws(ConfigurationError) -> Int? {
+            switch v[key] {
+            case nil: return nil
+            case .number(let n)? where n >= 0 && n == n.rounded() && n < 1e9: return Int(n)
+            default: throw fail(key, "must be a non-negative integer")
+            }
+        }
+
+        func array(_ v: JSONValue, _ key: String) throws(ConfigurationError) -> [JSONValue] {
+            switch v[key] {
+            case nil: return []
+            case .array(let a)?: return a
+            default: throw fail(key, "must be an array")
+            }
+        }
+
+        func strings(_ v: JSONValue, _ key: String) throws(ConfigurationError) -> [String]? {
+            guard let items = v[key] else { return nil }
+            guard case .array(let a) = items else { throw fail(key, "must be an array of strings") }
+            var out: [String] = []
+            for item in a {
+                guard case .string(let s) = item else { throw fail(key, "must be an array of strings") }
+                out.append(s)
+            }
+            return out
+        }
+
+        func oneOf(_ v: JSONValue, _ key: String, _ allowed: [String]) throws(ConfigurationError) -> String? {
+            guard let s = try string(v, key, optional: true) else { return nil }
+            guard allowed.contains(s) else { throw fail(key, "must be one of \(allowed.joined(separator: ", ")), got '\(s)'") }
+            return s
+        }
+    }
+}
+
+struct ConfigurationError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

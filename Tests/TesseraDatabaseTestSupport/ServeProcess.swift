@@ -1,0 +1,75 @@
+import Foundation
+
+/// `tessera serve` as a child process, for crash and restart tests.
+public final class ServeProcess: @unchecked Sendable {
+    // @unchecked: `process` is only touched from the test task that owns this object.
+    private var process: Process?
+    public let executable: URL
+    public let arguments: [String]
+    public let logFile: URL
+
+    public init(executable: URL, configFile: String, logFile: URL) {
+        self.executable = executable
+        self.arguments = ["serve", "--config", configFile]
+        self.logFile = logFile
+    }
+
+    public func start() throws {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = arguments
+        if !FileManager.default.fileExists(atPath: logFile.path) {
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: logFile)
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        process = p
+    }
+
+    /// SIGKILL: no graceful shutdown, whatever transaction is in flight is cut.
+    public func kill() {
+        guard let p = process, p.isRunning else { return }
+        Foundation.kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    /// SIGTERM and wait.
+    public func stop() {
+        guard let p = process, p.isRunning else { return }
+        p.terminate()
+        p.waitUntilExit()
+        process = nil
+    }
+
+    public var isRunning: Bool { process?.isRunning ?? false }
+
+    deinit { kill() }
+}
+
+/// Runs a shell command and returns its standard output; throws on a non-zero exit.
+public func shell(_ command: String, environment extra: [String: String] = [:]) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/bash")
+    p.arguments = ["-c", command]
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in extra { env[k] = v }
+    p.environment = env
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else {
+        throw ShellError(message: "\(command) exited with \(p.terminationStatus)")
+    }
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+public struct ShellError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

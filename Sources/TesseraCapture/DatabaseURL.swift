@@ -64,29 +64,6 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         }
     }
 
-    /// The postgres-nio client configuration for this URL.
-    public var clientConfiguration: PostgresClient.Configuration {
-        var config: PostgresClient.Configuration
-        if let socketFolder {
-            config = .init(
-                unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)",
-                username: username,
-                password: password,
-                database: database
-            )
-        } else {
-            let tls: PostgresClient.Configuration.TLS
-            switch sslMode {
-            case "disable", "allow": tls = .disable
-            case "require": tls = .require(.makeClientConfiguration())
-            default: tls = .prefer(.makeClientConfiguration())
-            }
-            config = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
-        }
-        config.options.additionalStartupParameters = [("application_name", "tessera")]
-        return config
-    }
-
     /// The configuration of a single dedicated connection (the listener's).
     public var connectionConfiguration: PostgresConnection.Configuration {
         var config: PostgresConnection.Configuration

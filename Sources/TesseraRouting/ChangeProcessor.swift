@@ -31,13 +31,13 @@ public struct ChangeProcessor: Service {
         public var windowsTouched = 0
     }
 
-    let client: PostgresClient
+    let url: DatabaseURL
     let wakeup: Wakeup
     let configuration: Configuration
     let logger: Logger
 
-    public init(client: PostgresClient, wakeup: Wakeup, configuration: Configuration = .init(), logger: Logger) {
-        self.client = client
+    public init(url: DatabaseURL, wakeup: Wakeup, configuration: Configuration = .init(), logger: Logger) {
+        self.url = url
         self.wakeup = wakeup
         self.configuration = configuration
         self.logger = logger
@@ -62,17 +62,23 @@ public struct ChangeProcessor: Service {
     }
 
     func processOnWakeups() async throws {
+        var connection = DedicatedConnection(url: url, logger: logger)
         var failures = 0
         for await _ in wakeup.wakeups {
-            if Task.isCancelled { return }
+            if Task.isCancelled { break }
             do {
                 while !Task.isCancelled {
-                    let report = try await processBatch()
+                    let limit = configuration.batchSize
+                    let logger = self.logger
+                    let report = try await connection.withTransaction { conn in
+                        // A GEOS context per batch: cheap next to the batch, never shared across tasks.
+                        try await Self.processBatch(on: conn, effects: ChangeEffects(), limit: limit, logger: logger)
+                    }
                     failures = 0
-                    if report.claimed < configuration.batchSize { break }
+                    if report.claimed < limit { break }
                 }
             } catch {
-                if Task.isCancelled { return }
+                if Task.isCancelled { break }
                 failures += 1
                 let delay = Duration.milliseconds(min(100 << min(failures, 6), 5000))
                 logger.warning("batch failed; will retry", metadata: ["error": "\(String(reflecting: error))", "retry_in": "\(delay)"])
@@ -80,18 +86,12 @@ public struct ChangeProcessor: Service {
                 wakeup.signal()
             }
         }
+        connection.close()
     }
 
-    /// Processes one batch in one transaction. Public for tests and benchmarks.
-    @discardableResult
-    public func processBatch() async throws -> BatchReport {
-        try await client.withTransaction(logger: logger) { connection in
-            // A GEOS context per batch: cheap next to the batch, and never shared across tasks.
-            try await Self.processBatch(on: connection, effects: ChangeEffects(), limit: configuration.batchSize, logger: logger)
-        }
-    }
-
-    static func processBatch(on connection: PostgresConnection, effects: ChangeEffects, limit: Int, logger: Logger) async throws -> BatchReport {
+    /// Processes one batch of at most `limit` changes inside the caller's transaction:
+    /// claims, covers, quarantines, merges into windows, deletes. Public for tests and benchmarks.
+    public static func processBatch(on connection: PostgresConnection, effects: ChangeEffects, limit: Int, logger: Logger) async throws -> BatchReport {
         var report = BatchReport()
         let changes = try await ChangeQueue.claim(limit: limit, on: connection, logger: logger)
         report.claimed = changes.count

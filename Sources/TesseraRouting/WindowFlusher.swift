@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import ServiceLifecycle
+import TesseraCapture
 import TesseraDelivery
 import TesseraGeometry
 
@@ -22,44 +23,44 @@ public struct WindowFlusher: Service {
         }
     }
 
-    let client: PostgresClient
+    let url: DatabaseURL
     let configuration: Configuration
     let logger: Logger
 
-    public init(client: PostgresClient, configuration: Configuration = .init(), logger: Logger) {
-        self.client = client
+    public init(url: DatabaseURL, configuration: Configuration = .init(), logger: Logger) {
+        self.url = url
         self.configuration = configuration
         self.logger = logger
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            var connection = DedicatedConnection(url: url, logger: logger)
             var failures = 0
             while !Task.isCancelled {
                 do {
-                    let closed = try await flushDue()
+                    let limit = configuration.batchSize
+                    let logger = self.logger
+                    let closed = try await connection.withTransaction { conn in
+                        try await Self.flushDue(on: conn, limit: limit, logger: logger)
+                    }
                     failures = 0
-                    if closed >= configuration.batchSize { continue }
+                    if closed >= limit { continue }
                 } catch {
-                    if Task.isCancelled { return }
+                    if Task.isCancelled { break }
                     failures += 1
                     logger.warning("flush failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
                     try? await Task.sleep(for: .milliseconds(min(100 << min(failures, 6), 5000)))
                 }
                 try? await Task.sleep(for: configuration.interval)
             }
+            connection.close()
         }
     }
 
-    /// Closes the windows due now; returns how many. Public for tests and benchmarks.
-    @discardableResult
-    public func flushDue() async throws -> Int {
-        try await client.withTransaction(logger: logger) { connection in
-            try await Self.flushDue(on: connection, limit: configuration.batchSize, logger: logger)
-        }
-    }
-
-    static func flushDue(on connection: PostgresConnection, limit: Int, logger: Logger) async throws -> Int {
+    /// Closes up to `limit` windows due now, inside the caller's transaction; returns how many.
+    /// Public for tests and benchmarks.
+    public static func flushDue(on connection: PostgresConnection, limit: Int, logger: Logger) async throws -> Int {
         let rows = try await connection.query(
             """
             SELECT subscription_id::text, layer, tiles, change_count, west, south, east, north,

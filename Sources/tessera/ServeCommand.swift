@@ -40,23 +40,21 @@ struct ServeCommand: AsyncParsableCommand {
 
         try await prepareDatabase(url: url, migrate: !noMigrate, settings: settings, logger: logger)
 
-        let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
         let wakeup = Wakeup()
         let processor = ChangeProcessor(
-            client: client,
+            url: url,
             wakeup: wakeup,
             configuration: .init(batchSize: settings.batchSize, pollInterval: .milliseconds(settings.pollIntervalMilliseconds)),
             logger: logger
         )
         let flusher = WindowFlusher(
-            client: client,
+            url: url,
             configuration: .init(interval: .milliseconds(settings.flushIntervalMilliseconds)),
             logger: logger
         )
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: client),
                     .init(service: ChangeListener(url: url, wakeup: wakeup, logger: logger)),
                     .init(service: processor),
                     .init(service: flusher),

@@ -51,21 +51,19 @@ public final class ServeProcess: @unchecked Sendable {
 }
 
 /// Runs a shell command and returns its standard output; throws on a non-zero exit.
+///
+/// Uses `system(3)`, not `Process`: on Linux, Foundation's `Process` notices a child's exit
+/// through a descriptor the child inherits, and a daemon the command starts (PostgreSQL)
+/// keeps that descriptor open, so `waitUntilExit` would never return.
 public func shell(_ command: String, environment extra: [String: String] = [:]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/bash")
-    p.arguments = ["-c", command]
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in extra { env[k] = v }
-    p.environment = env
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-        throw ShellError(message: "\(command) exited with \(p.terminationStatus)")
+    let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("shell-\(UUID().uuidString).out")
+    defer { try? FileManager.default.removeItem(at: outputFile) }
+    let exports = extra.map { "export \($0.key)='\($0.value)'; " }.joined()
+    let status = system("\(exports)(\(command)) </dev/null >'\(outputFile.path)'")
+    guard status == 0 else {
+        throw ShellError(message: "\(command) exited with status \(status)")
     }
+    let data = (try? Data(contentsOf: outputFile)) ?? Data()
     return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
 

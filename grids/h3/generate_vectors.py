@@ -176,6 +176,8 @@ def write_polygons(out, count, rng):
     cases = []
 
     def add(polys, res):
+        polys = [[[(max(-89.0, min(89.0, float(a))), ((float(b) + 180) % 360) - 180) for a, b in ring]
+                  for ring in p] for p in polys]
         shape = h3.LatLngMultiPoly(*[h3.LatLngPoly(p[0], *p[1:]) for p in polys])
         centre = sorted(h3.h3shape_to_cells(shape, res))
         overlap = sorted(h3.h3shape_to_cells_experimental(shape, res, contain="overlap"))

@@ -42,6 +42,18 @@ public struct H3Boundary: RandomAccessCollection, Sendable {
         }
     }
 
+    /// Appends a vertex given in radians.
+    @usableFromInline
+    mutating func append(lat: Double, lng: Double) {
+        let i = count
+        withUnsafeMutableBytes(of: &storage) { raw in
+            let d = raw.bindMemory(to: Double.self)
+            d[2 * i] = lat
+            d[2 * i + 1] = lng
+        }
+        count += 1
+    }
+
     @usableFromInline
     mutating func append(_ v: H3Vec3) {
         let lat = v.latitude

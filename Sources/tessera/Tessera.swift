@@ -7,6 +7,7 @@ struct Tessera: AsyncParsableCommand {
         abstract: "Precise tile and cell invalidation for PostGIS edits.",
         version: TesseraVersion.current,
         subcommands: [
+            H3Command.self,
             TilesCommand.self
         ]
     )

@@ -1,1 +1,91 @@
-print("not yet written")
+// Side-by-side H3 timings: reads the points file written by benchmarks/h3/run.py and prints
+// one "name ns_per_op" line per measurement for the driver to compare with h3ronpy and h3.
+// Usage: h3-bench POINTS_FILE   (lines: lat lng, degrees)
+import TesseraGeometry
+import TesseraGrids
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) * 1e9 + Double(ts.tv_nsec)
+}
+
+/// Best of `rounds` runs of `body`, in ns per operation.
+func measure(_ ops: Int, rounds: Int = 5, _ body: () -> UInt64) -> Double {
+    var best = Double.infinity
+    var sink: UInt64 = 0
+    for _ in 0..<rounds {
+        let t0 = now()
+        sink &+= body()
+        best = min(best, (now() - t0) / Double(ops))
+    }
+    if sink == 42 { print("") }
+    return best
+}
+
+let path = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "benchmarks/out/h3-points.txt"
+guard let file = fopen(path, "r") else {
+    print("cannot open \(path)")
+    exit(1)
+}
+var bytes: [UInt8] = []
+var chunk = [UInt8](repeating: 0, count: 1 << 16)
+while true {
+    let n = fread(&chunk, 1, chunk.count, file)
+    if n <= 0 { break }
+    bytes += chunk[0..<n]
+}
+fclose(file)
+var points: [H3LatLng] = []
+for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+    let f = line.split(separator: " ")
+    points.append(try! H3LatLng(latitude: Double(f[0])!, longitude: Double(f[1])!))
+}
+
+for res in [9, 15] {
+    let r = try! H3Resolution(res)
+    let ns = measure(points.count) {
+        var acc: UInt64 = 0
+        for p in points { acc &+= p.cell(at: r).rawValue }
+        return acc
+    }
+    print("latlng_to_cell_res\(res) \(ns)")
+}
+
+let cells = points.prefix(100_000).map { $0.cell(at: try! H3Resolution(9)) }
+print(
+    "cell_to_boundary",
+    measure(cells.count) {
+        var acc: UInt64 = 0
+        for c in cells { acc &+= UInt64(c.boundary.count) }
+        return acc
+    })
+let diskCells = Array(cells.prefix(10_000))
+print(
+    "grid_disk_k2",
+    measure(diskCells.count) {
+        var acc: UInt64 = 0
+        for c in diskCells { acc &+= UInt64(try! c.disk(radius: 2).count) }
+        return acc
+    })
+
+// Polygon cover: a 1°×1° star near San Francisco at res 9, both modes.
+var ring: [Position] = []
+for i in 0..<12 {
+    let a = Double(i) * .pi / 6
+    let r = i % 2 == 0 ? 0.5 : 0.35
+    ring.append(Position(longitude: -122.4 + r * cos(a), latitude: 37.7 + r * sin(a)))
+}
+ring.append(ring[0])
+let polygon = Geometry.polygon(Polygon([ring]))
+for mode in [H3Containment.center, .overlap] {
+    print(
+        "polygon_cover_\(mode.rawValue)",
+        measure(1, rounds: 3) {
+            UInt64(try! H3Polyfill.cells(covering: polygon, at: H3Resolution(9), containment: mode).count)
+        })
+}

@@ -16,8 +16,9 @@ center_lat center_lng rect_lat_lo rect_lat_hi rect_lng_lo rect_lng_hi exact_area
 
 coverings: a JSON list of cases: shape (GeoJSON-like geometry in lon/lat degrees), coverer
 options, the reference covering and interior covering (S2RegionCoverer on an S2Polygon,
-S2Polyline or point set), the fixed-level cells touching the shape, and sample points that
-s2geometry says lie on or in the shape.
+S2Polyline or point set), the fixed-level cells the coverer reports (a superset: its
+MayIntersect is conservative), those that truly intersect the shape and those on its boundary
+(exact boolean operations), and sample points that s2geometry says lie on or in the shape.
 """
 import argparse
 import json
@@ -149,7 +150,10 @@ def s2_region(geometry):
         poly.InitNested([s2_loop(r) for r in geometry["coordinates"]])
         return [poly]
     if t == "MultiPolygon":
-        return [p for c in geometry["coordinates"] for p in s2_region({"type": "Polygon", "coordinates": c})]
+        # One S2Polygon holding every ring, so max_cells applies to the whole shape.
+        poly = s2.S2Polygon()
+        poly.InitNested([s2_loop(r) for c in geometry["coordinates"] for r in c])
+        return [poly]
     if t == "LineString":
         line = s2.S2Polyline()
         line.InitFromS2LatLngs([s2.S2LatLng.FromDegrees(lat, lng) for lng, lat in geometry["coordinates"]])
@@ -165,7 +169,7 @@ def s2_region(geometry):
 
 
 def union_covering(regions, options, interior=False):
-    """Reference covering of a union: S2RegionCoverer over each part, merged and re-covered."""
+    """Reference covering: S2RegionCoverer over each region (one for polygons), merged."""
     coverer = s2.S2RegionCoverer()
     coverer.set_min_level(options["min_level"])
     coverer.set_max_level(options["max_level"])
@@ -221,6 +225,32 @@ def samples_of(rng, geometry, regions, count):
                     if got >= count:
                         break
     return out
+
+
+def exact_fixed(regions, fixed):
+    """Splits the coverer's fixed-level cells (MayIntersect is conservative) into the ones
+    that truly intersect the shape, by exact boolean operations, and among those the ones
+    not entirely inside it."""
+    exact, boundary = [], []
+    for i in fixed:
+        cell = s2.S2Cell(s2.S2CellId(i))
+        cell_polygon = s2.S2Polygon(cell)
+        hit = False
+        inside = False
+        for region in regions:
+            if isinstance(region, s2.S2Polygon):
+                if region.Intersects(cell_polygon):
+                    hit = True
+                    inside = inside or region.Contains(cell_polygon)
+            elif isinstance(region, s2.S2Polyline):
+                hit = hit or len(cell_polygon.IntersectWithPolyline(region)) > 0
+            else:
+                hit = hit or s2.S2CellId(i).contains(region.id()) or region.id().contains(s2.S2CellId(i))
+        if hit:
+            exact.append(i)
+            if not inside:
+                boundary.append(i)
+    return exact, boundary
 
 
 def shapes(rng):
@@ -285,6 +315,7 @@ def write_coverings(args):
                 break
             fixed_level = level
         fixed = union_covering(regions, {"min_level": fixed_level, "max_level": fixed_level, "max_cells": 1 << 30, "level_mod": 1})
+        exact, boundary = exact_fixed(regions, fixed)
         area = sum(s2.S2Cell(s2.S2CellId(i)).ExactArea() for i in covering)
         cases.append({
             "geometry": geometry,
@@ -294,6 +325,8 @@ def write_coverings(args):
             "interior": [str(i) for i in interior],
             "fixed_level": fixed_level,
             "fixed": [str(i) for i in fixed],
+            "fixed_exact": [str(i) for i in exact],
+            "fixed_boundary": [str(i) for i in boundary],
             "samples": samples_of(rng, geometry, regions, 60),
         })
     with open(args.out, "w") as f:

@@ -32,11 +32,7 @@ enum S2ReferenceData {
         let file = directory.appendingPathComponent(name)
         if !FileManager.default.fileExists(atPath: file.path) {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let python = ProcessInfo.processInfo.environment["TESSERA_PYTHON"]
-                ?? root.appendingPathComponent(".venv/bin/python").path
-            guard FileManager.default.isExecutableFile(atPath: python) else {
-                throw GeneratorFailure(description: "no Python at \(python); run scripts/setup or set TESSERA_PYTHON")
-            }
+            let python = try python()
             let partial = directory.appendingPathComponent(name + ".partial")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: python)
@@ -50,6 +46,36 @@ enum S2ReferenceData {
             try FileManager.default.moveItem(at: partial, to: file)
         }
         return try Data(contentsOf: file)
+    }
+
+    /// Runs `grids/s2/check_coverings.py` on `items` ({geometry, cells}) and returns its verdicts.
+    static func check(_ items: [[String: Any]]) throws -> [(covers: Bool, detail: String)] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-s2-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("in.json")
+        let output = directory.appendingPathComponent("out.json")
+        try JSONSerialization.data(withJSONObject: items).write(to: input)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try python())
+        process.arguments = [root.appendingPathComponent("grids/s2/check_coverings.py").path, input.path, output.path]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw GeneratorFailure(description: "check_coverings.py exited \(process.terminationStatus)")
+        }
+        let list = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [[String: Any]] ?? []
+        return list.map { ($0["covers"] as? Bool ?? false, $0["detail"] as? String ?? "") }
+    }
+
+    /// The Python interpreter with s2geometry: `TESSERA_PYTHON`, else `.venv/bin/python`.
+    static func python() throws -> String {
+        let python = ProcessInfo.processInfo.environment["TESSERA_PYTHON"]
+            ?? root.appendingPathComponent(".venv/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw GeneratorFailure(description: "no Python at \(python); run scripts/setup or set TESSERA_PYTHON")
+        }
+        return python
     }
 
     /// One reference point: its degrees, leaf id and the id of its ancestor at `index % 31`.

@@ -8,6 +8,7 @@ struct Tessera: AsyncParsableCommand {
         version: TesseraVersion.current,
         subcommands: [
             H3Command.self,
+            S2Command.self,
             TilesCommand.self
         ]
     )

@@ -8,17 +8,16 @@ extension S2CellID {
         let face = self.face
         var bits = face & S2HilbertCurve.swapMask
         let id = self.id
-        S2HilbertCurve.coordinates.withUnsafeBufferPointer { table in
-            var k = 7
-            while k >= 0 {
-                let nbits = k == 7 ? 2 : 4
-                bits += (Int(truncatingIfNeeded: id >> UInt64(k * 8 + 1)) & ((1 << (2 * nbits)) - 1)) << 2
-                bits = Int(table[bits])
-                i += (bits >> 6) << (k * 4)
-                j += ((bits >> 2) & 15) << (k * 4)
-                bits &= 3
-                k -= 1
-            }
+        let table = S2HilbertCurve.coordinateTable
+        var k = 7
+        while k >= 0 {
+            let nbits = k == 7 ? 2 : 4
+            bits += (Int(truncatingIfNeeded: id >> UInt64(k * 8 + 1)) & ((1 << (2 * nbits)) - 1)) << 2
+            bits = Int(table[bits])
+            i += (bits >> 6) << (k * 4)
+            j += ((bits >> 2) & 15) << (k * 4)
+            bits &= 3
+            k -= 1
         }
         if lsb & 0x1111_1111_1111_1110 != 0 { bits ^= S2HilbertCurve.swapMask }
         return (face, i, j, bits)

@@ -12,9 +12,9 @@ public struct S2CellID: Hashable, Comparable, Sendable {
     public let id: UInt64
 
     /// Bits used by the face number.
-    @usableFromInline static let faceBits = 3
+    @inlinable static var faceBits: Int { 3 }
     /// Bits used by the Hilbert position (including the marker bit).
-    @usableFromInline static let positionBits = 61
+    @inlinable static var positionBits: Int { 61 }
     /// The deepest level, 30.
     public static let maxLevel = 30
 
@@ -39,28 +39,47 @@ public struct S2CellID: Hashable, Comparable, Sendable {
     /// The leaf cell containing `p` (any non-zero vector; its direction is what counts).
     @inlinable
     public init(_ p: S2Point) {
-        let (face, u, v) = S2Projection.xyzToFaceUV(p)
+        // S2Projection.xyzToFaceUV without data-dependent branches (random points would
+        // mispredict them): the largest component k is chosen by arithmetic on comparisons, and
+        // the face's numerators by selects. Face k has (u, v) = (n₁, n₂)/p[k] with
+        // (n₁, n₂) = (y, z), (−x, z), (−x, −y) for k = 0, 1, 2; faces k + 3 (p[k] < 0) swap
+        // them. The divisions are the reference's, so the result is bit-identical.
+        let ax = abs(p.x)
+        let ay = abs(p.y)
+        let az = abs(p.z)
+        let xMax = (ax > ay && ax > az) ? 1 : 0
+        let yMax = (!(ax > ay) && ay > az) ? 1 : 0
+        let k = 2 &- 2 &* xMax &- yMax
+        let components = SIMD4(p.x, p.y, p.z, 0)
+        let first = SIMD4(p.y, -p.x, -p.x, 0)
+        let second = SIMD4(p.z, p.z, -p.y, 0)
+        let d = components[k]
+        let negative = d < 0
+        let n1 = first[k]
+        let n2 = second[k]
+        let u = (negative ? n2 : n1) / d
+        let v = (negative ? n1 : n2) / d
+        let face = negative ? k &+ 3 : k
         let i = S2Projection.stToIJ(S2Projection.uvToST(u))
         let j = S2Projection.stToIJ(S2Projection.uvToST(v))
         self = S2CellID(face: face, i: i, j: j)
     }
 
     /// The leaf cell at leaf-grid position `(i, j)` on `face`.
-    @inlinable
+    @inlinable @inline(__always)
     init(face: Int, i: Int, j: Int) {
+        // Five lookups of six levels each (see S2HilbertCurve.positionsAllOrientations); the
+        // same curve as s2geometry's eight lookups of four levels.
         var n = UInt64(truncatingIfNeeded: face) << 60
-        var bits = face & S2HilbertCurve.swapMask
-        let mask = (1 << S2HilbertCurve.lookupBits) - 1
-        S2HilbertCurve.positions.withUnsafeBufferPointer { table in
-            var k = 7
-            while k >= 0 {
-                bits += ((i >> (k * 4)) & mask) << 6
-                bits += ((j >> (k * 4)) & mask) << 2
-                bits = Int(table[bits])
-                n |= UInt64(truncatingIfNeeded: bits >> 2) << UInt64(k * 8)
-                bits &= 3
-                k -= 1
-            }
+        var orientation = face & S2HilbertCurve.swapMask
+        let table = S2HilbertCurve.positionsAllOrientations
+        var k = 4
+        while k >= 0 {
+            let index = (((i &>> (k &* 6)) & 63) &<< 6) | ((j &>> (k &* 6)) & 63)
+            let entry = Int(truncatingIfNeeded: (table[index] &>> UInt64(orientation &<< 4)) & 0x3FFF)
+            n |= UInt64(truncatingIfNeeded: entry &>> 2) &<< UInt64(k &* 12)
+            orientation = entry & 3
+            k &-= 1
         }
         self.id = n &* 2 &+ 1
     }

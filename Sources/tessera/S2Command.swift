@@ -131,7 +131,12 @@ struct S2Cover: AsyncParsableCommand {
                 fixedLevel = nil
                 coverer = S2RegionCoverer(
                     options: try S2RegionCoverer.Options(
-                        minLevel: minLevel ?? 0, maxLevel: maxLevel ?? 30, maxCells: maxCells, levelMod: levelMod))
+                        minLevel: minLevel ?? 0,
+                        maxLevel: maxLevel ?? 30,
+                        maxCells: maxCells,
+                        levelMod: levelMod
+                    )
+                )
             }
         } catch {
             printError(level != nil ? "--level: \(error.message)" : error.message)

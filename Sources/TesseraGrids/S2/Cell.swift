@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An S2 cell with its geometry: the `(u, v)` rectangle on its face, vertices, edges and bounds.

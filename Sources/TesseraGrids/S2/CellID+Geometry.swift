@@ -122,7 +122,10 @@ extension S2CellID {
         ]
         if iSame || jSame {
             out.append(
-                S2CellID.sameOrWrapped(face: face, i: i + di, j: j + dj, sameFace: iSame && jSame).parent(atLevel: level))
+                S2CellID.sameOrWrapped(face: face, i: i + di, j: j + dj, sameFace: iSame && jSame).parent(
+                    atLevel: level
+                )
+            )
         }
         return out
     }

@@ -4,14 +4,17 @@ extension S2CellID {
     public var token: String {
         if id == 0 { return "X" }
         let zeroDigits = id.trailingZeroBitCount / 4
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: 16 - zeroDigits)
-        var value = id >> UInt64(4 * zeroDigits)
-        for k in stride(from: out.count - 1, through: 0, by: -1) {
-            out[k] = digits[Int(value & 15)]
-            value >>= 4
+        let count = 16 - zeroDigits
+        let value = id >> UInt64(4 * zeroDigits)
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            var rest = value
+            for k in stride(from: count - 1, through: 0, by: -1) {
+                let digit = UInt8(truncatingIfNeeded: rest & 15)
+                buffer[k] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") - 10 + digit
+                rest >>= 4
+            }
+            return count
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses a token (1–16 hex digits, either case) naming a valid cell.

@@ -177,7 +177,9 @@ public struct S2CellID: Hashable, Comparable, Sendable {
 
     /// Which child of its parent this cell is (0...3). Requires a non-face cell.
     @inlinable
-    public var childPosition: Int { Int(truncatingIfNeeded: (id >> UInt64(2 * (S2CellID.maxLevel - levelValue) + 1)) & 3) }
+    public var childPosition: Int {
+        Int(truncatingIfNeeded: (id >> UInt64(2 * (S2CellID.maxLevel - levelValue) + 1)) & 3)
+    }
 
     /// The smallest leaf id inside this cell.
     @inlinable

@@ -138,7 +138,10 @@ public struct S2GeometryRegion: Sendable {
                 var turning = 0.0
                 for k in 0..<loop.count {
                     turning += S2EdgeTests.turnAngle(
-                        loop[(k + loop.count - 1) % loop.count], loop[k], loop[(k + 1) % loop.count])
+                        loop[(k + loop.count - 1) % loop.count],
+                        loop[k],
+                        loop[(k + 1) % loop.count]
+                    )
                 }
                 if turning < 0 { loop.reverse() }
                 vertices.append(contentsOf: loop)
@@ -175,7 +178,9 @@ public struct S2GeometryRegion: Sendable {
         var radius = 0.0
         for v in vertices { radius = max(radius, center.angle(to: v)) }
         // A point of an arc is within half the arc's length of an endpoint.
-        for e in edges { radius = max(radius, max(center.angle(to: e.a), center.angle(to: e.b)) + 0.5 * e.a.angle(to: e.b)) }
+        for e in edges {
+            radius = max(radius, max(center.angle(to: e.a), center.angle(to: e.b)) + 0.5 * e.a.angle(to: e.b))
+        }
         radius += 1e-12
         // A polygon's interior stays inside the cap only when the cap is smaller than a hemisphere.
         if !polygonEdges.isEmpty && radius >= Double.pi / 2 { return (center, Double.pi) }

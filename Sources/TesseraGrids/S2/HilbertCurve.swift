@@ -43,8 +43,13 @@ enum S2HilbertCurve {
             let r = positionToIJ[orientation]
             for k in 0..<4 {
                 fill(
-                    level: level + 1, i: (i << 1) + (r[k] >> 1), j: (j << 1) + (r[k] & 1), origin: origin,
-                    position: (position << 2) + k, orientation: orientation ^ positionToOrientation[k])
+                    level: level + 1,
+                    i: (i << 1) + (r[k] >> 1),
+                    j: (j << 1) + (r[k] & 1),
+                    origin: origin,
+                    position: (position << 2) + k,
+                    orientation: orientation ^ positionToOrientation[k]
+                )
             }
         }
         for orientation in 0..<4 {
@@ -90,8 +95,13 @@ enum S2HilbertCurve {
             let r = positionToIJ[orientation]
             for k in 0..<4 {
                 fill(
-                    level: level + 1, i: (i << 1) + (r[k] >> 1), j: (j << 1) + (r[k] & 1), origin: origin,
-                    position: (position << 2) + k, orientation: orientation ^ positionToOrientation[k])
+                    level: level + 1,
+                    i: (i << 1) + (r[k] >> 1),
+                    j: (j << 1) + (r[k] & 1),
+                    origin: origin,
+                    position: (position << 2) + k,
+                    orientation: orientation ^ positionToOrientation[k]
+                )
             }
         }
         for orientation in 0..<4 {

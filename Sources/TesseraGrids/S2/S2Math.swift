@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Elementary functions for the lat/lng → cell hot path.
@@ -16,10 +16,10 @@ enum S2Math {
     @usableFromInline
     static let sincosFunction: SinCos? = {
         #if canImport(Glibc)
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "sincos") else { return nil }
-        return unsafeBitCast(symbol, to: SinCos.self)
+            guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "sincos") else { return nil }
+            return unsafeBitCast(symbol, to: SinCos.self)
         #else
-        return nil
+            return nil
         #endif
     }()
 
@@ -53,12 +53,14 @@ enum S2Math {
         let r8 = r4 * r4
         let sp =
             ((-1.0 / 6 + r2 * (1.0 / 120)) + r4 * (-1.0 / 5040 + r2 * (1.0 / 362_880)))
-            + r8 * ((-1.0 / 39_916_800 + r2 * (1.0 / 6_227_020_800))
+            + r8
+            * ((-1.0 / 39_916_800 + r2 * (1.0 / 6_227_020_800))
                 + r4 * (-1.0 / 1_307_674_368_000 + r2 * (1.0 / 355_687_428_096_000)))
         let s = r + r * r2 * sp
         let cp =
             ((1.0 / 24 + r2 * (-1.0 / 720)) + r4 * (1.0 / 40320 + r2 * (-1.0 / 3_628_800)))
-            + r8 * ((1.0 / 479_001_600 + r2 * (-1.0 / 87_178_291_200))
+            + r8
+            * ((1.0 / 479_001_600 + r2 * (-1.0 / 87_178_291_200))
                 + r4 * (1.0 / 20_922_789_888_000 + r2 * (-1.0 / 6_402_373_705_728_000)))
         let c = 1 - 0.5 * r2 + r4 * cp
         // Quadrant q: sin = s, c, −s, −c and cos = c, −s, −c, s, chosen without branches.

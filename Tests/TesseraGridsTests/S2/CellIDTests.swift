@@ -15,7 +15,9 @@ import Testing
             let atLevel = latLng.cell(at: S2Level.all[index % 31])
             if leaf.id != p.leaf {
                 leafMismatches += 1
-                if firstMismatch == nil { firstMismatch = "(\(p.latitude), \(p.longitude)) leaf \(leaf.id) != \(p.leaf)" }
+                if firstMismatch == nil {
+                    firstMismatch = "(\(p.latitude), \(p.longitude)) leaf \(leaf.id) != \(p.leaf)"
+                }
             }
             if atLevel.id != p.atLevel { levelMismatches += 1 }
         }

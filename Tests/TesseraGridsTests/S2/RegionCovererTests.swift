@@ -37,14 +37,24 @@ import Testing
                 try S2LatLng(latitude: $0[0], longitude: $0[1])
             }
             return Case(
-                geometry: try geometry(g), geometryJSON: g, typeName: g["type"] as! String,
+                geometry: try geometry(g),
+                geometryJSON: g,
+                typeName: g["type"] as! String,
                 options: try S2RegionCoverer.Options(
-                    minLevel: o["min_level"]!, maxLevel: o["max_level"]!, maxCells: o["max_cells"]!,
-                    levelMod: o["level_mod"]!),
-                covering: try ids("covering"), coveringArea: try #require(item["covering_area"] as? Double),
-                interior: try ids("interior"), fixedLevel: try S2Level(try #require(item["fixed_level"] as? Int)),
-                fixed: try ids("fixed"), fixedExact: try ids("fixed_exact"), fixedBoundary: try ids("fixed_boundary"),
-                samples: samples)
+                    minLevel: o["min_level"]!,
+                    maxLevel: o["max_level"]!,
+                    maxCells: o["max_cells"]!,
+                    levelMod: o["level_mod"]!
+                ),
+                covering: try ids("covering"),
+                coveringArea: try #require(item["covering_area"] as? Double),
+                interior: try ids("interior"),
+                fixedLevel: try S2Level(try #require(item["fixed_level"] as? Int)),
+                fixed: try ids("fixed"),
+                fixedExact: try ids("fixed_exact"),
+                fixedBoundary: try ids("fixed_boundary"),
+                samples: samples
+            )
         }
     }
 
@@ -168,12 +178,18 @@ import Testing
             // descendants there must touch the shape.
             let touching = c.fixedExact.sorted()
             for id in interior {
-                #expect(!c.fixedBoundary.contains { id.contains($0) }, "\(c.typeName): \(id.token) crosses the boundary")
+                #expect(
+                    !c.fixedBoundary.contains { id.contains($0) },
+                    "\(c.typeName): \(id.token) crosses the boundary"
+                )
                 if id.levelValue >= c.fixedLevel.rawValue {
                     #expect(touching.contains(id.parent(at: c.fixedLevel)), "\(c.typeName): \(id.token) outside")
                 } else {
                     let inside = touching.filter { id.contains($0) }.count
-                    #expect(inside == 1 << (2 * (c.fixedLevel.rawValue - id.levelValue)), "\(c.typeName): \(id.token) leaves the shape")
+                    #expect(
+                        inside == 1 << (2 * (c.fixedLevel.rawValue - id.levelValue)),
+                        "\(c.typeName): \(id.token) leaves the shape"
+                    )
                 }
             }
             // Comparable to the reference's interior covering in area.

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
 
 @testable import TesseraGrids
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct S2MathTests {
     @Test func sinCosIsBitIdenticalToTheCLibrary() {

@@ -36,12 +36,15 @@ enum S2ReferenceData {
             let partial = directory.appendingPathComponent(name + ".partial")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = [root.appendingPathComponent("grids/s2/generate_vectors.py").path]
+            process.arguments =
+                [root.appendingPathComponent("grids/s2/generate_vectors.py").path]
                 + arguments + ["--out", partial.path]
             try process.run()
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
-                throw GeneratorFailure(description: "generate_vectors.py \(arguments) exited \(process.terminationStatus)")
+                throw GeneratorFailure(
+                    description: "generate_vectors.py \(arguments) exited \(process.terminationStatus)"
+                )
             }
             try FileManager.default.moveItem(at: partial, to: file)
         }
@@ -70,7 +73,8 @@ enum S2ReferenceData {
 
     /// The Python interpreter with s2geometry: `TESSERA_PYTHON`, else `.venv/bin/python`.
     static func python() throws -> String {
-        let python = ProcessInfo.processInfo.environment["TESSERA_PYTHON"]
+        let python =
+            ProcessInfo.processInfo.environment["TESSERA_PYTHON"]
             ?? root.appendingPathComponent(".venv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw GeneratorFailure(description: "no Python at \(python); run scripts/setup or set TESSERA_PYTHON")
@@ -88,16 +92,24 @@ enum S2ReferenceData {
 
     /// The million reference points (seed 4).
     static func points() throws -> [PointVector] {
-        let data = try generated("s2-points-1000000-seed4.bin", arguments: ["points", "--count", "1000000", "--seed", "4"])
+        let data = try generated(
+            "s2-points-1000000-seed4.bin",
+            arguments: ["points", "--count", "1000000", "--seed", "4"]
+        )
         let count = data.count / 32
         return data.withUnsafeBytes { raw in
             (0..<count).map { k in
                 let base = k * 32
                 return PointVector(
-                    latitude: Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: UInt64.self))),
-                    longitude: Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self))),
+                    latitude: Double(
+                        bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: UInt64.self))
+                    ),
+                    longitude: Double(
+                        bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self))
+                    ),
                     leaf: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 16, as: UInt64.self)),
-                    atLevel: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 24, as: UInt64.self)))
+                    atLevel: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 24, as: UInt64.self))
+                )
             }
         }
     }
@@ -121,12 +133,15 @@ enum S2ReferenceData {
             let f = line.split(separator: " ").map(String.init)
             let d = f.map { Double($0) ?? .nan }
             return CellVector(
-                id: UInt64(f[0])!, token: f[1], level: Int(f[2])!,
+                id: UInt64(f[0])!,
+                token: f[1],
+                level: Int(f[2])!,
                 neighbors: f[3...6].map { UInt64($0)! },
                 vertices: (0..<4).map { (d[7 + 2 * $0], d[8 + 2 * $0]) },
                 center: (d[15], d[16]),
                 rect: (d[17], d[18], d[19], d[20]),
-                area: d[21])
+                area: d[21]
+            )
         }
     }
 }

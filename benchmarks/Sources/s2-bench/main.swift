@@ -5,7 +5,7 @@ import TesseraGeometry
 import TesseraGrids
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// This thread's CPU time in ns: unlike wall time, it does not count the time other processes
@@ -61,7 +61,8 @@ report(
         var acc: UInt64 = 0
         for p in points { acc &+= p.leafCell.id }
         return acc
-    })
+    }
+)
 let level12 = try! S2Level(12)
 report(
     "latlng_to_cell_level12",
@@ -69,7 +70,8 @@ report(
         var acc: UInt64 = 0
         for p in points { acc &+= p.cell(at: level12).id }
         return acc
-    })
+    }
+)
 let cells = points.map { $0.cell(at: level12) }
 report(
     "cell_to_token",
@@ -77,14 +79,16 @@ report(
         var acc: UInt64 = 0
         for c in cells { acc &+= UInt64(c.token.utf8.count) }
         return acc
-    })
+    }
+)
 report(
     "cell_edge_neighbors",
     measure(cells.count) {
         var acc: UInt64 = 0
         for c in cells { acc &+= c.edgeNeighbors[0].id }
         return acc
-    })
+    }
+)
 
 // The benchmark polygon: a 12-point star of radius 0.5°/0.35° around (37.7, -122.4).
 var ring: [Position] = []
@@ -104,5 +108,6 @@ for (name, maxCells) in [("cover_star_8cells", 8), ("cover_star_200cells", 200)]
             var acc: UInt64 = 0
             for _ in 0..<reps { acc &+= UInt64(coverer.covering(of: star).count) }
             return acc
-        })
+        }
+    )
 }

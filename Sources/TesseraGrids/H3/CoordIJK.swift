@@ -150,6 +150,14 @@ struct H3CoordIJK: Hashable, Sendable {
     /// The cell containing planar point `v`.
     @inlinable
     init(hex2d v: H3Vec2) {
+        let (i, j) = H3CoordIJK.twoAxis(hex2d: v)
+        self = H3CoordIJK(i, j, 0).normalized
+    }
+
+    /// The cell containing planar point `v`, as (i − k, j − k) (the reference's `_hex2dToCoordIJK`
+    /// before its final normalisation, which does not change these two differences).
+    @inlinable
+    static func twoAxis(hex2d v: H3Vec2) -> (i: Int, j: Int) {
         let a1 = abs(v.x)
         let a2 = abs(v.y)
         let x2 = a2 * H3Constants.inverseSin60
@@ -191,7 +199,7 @@ struct H3CoordIJK: Hashable, Sendable {
             ci = ci - (2 * cj + 1) / 2
             cj = -cj
         }
-        self = H3CoordIJK(ci, cj, 0).normalized
+        return (ci, cj)
     }
 }
 

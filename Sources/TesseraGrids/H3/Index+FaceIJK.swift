@@ -1,49 +1,106 @@
 extension H3Bits {
     /// The index of the cell at `fijk` (resolution `res` coordinates), or 0 for coordinates off the grid.
+    ///
+    /// The reference's `_faceIjkToH3`, worked in two-axis (i − k, j − k) coordinates: every step of
+    /// the walk up the hierarchy (aperture-7 parent, its centre child, the offset digit) is linear
+    /// and invariant under adding (1, 1, 1), so the normalisations in between change nothing.
     @inlinable
     static func index(_ fijk: H3FaceIJK, resolution res: Int) -> UInt64 {
-        var h = setResolution(cellTemplate, res)
-        var bc = fijk
-        if res == 0 {
-            guard bc.coord.i <= 2, bc.coord.j <= 2, bc.coord.k <= 2 else { return 0 }
-            return setBaseCell(h, Int(H3BaseCells.byFaceIJK[H3BaseCells.faceIJKSlot(bc)]))
-        }
-        // Walk up from the finest digit, recording each child's offset from its parent centre.
-        var r = res - 1
-        while r >= 0 {
-            let last = bc.coord
-            var lastCenter: H3CoordIJK
-            if (r + 1) & 1 == 1 {
-                bc.coord.upAperture7()
-                lastCenter = bc.coord
-                lastCenter.downAperture7()
+        index(face: fijk.face, i: fijk.coord.i - fijk.coord.k, j: fijk.coord.j - fijk.coord.k, resolution: res)
+    }
+
+    /// ``index(_:resolution:)`` for the cell at two-axis coordinates (`i`, `j`) on `face`.
+    @inlinable
+    static func index(face: Int, i: Int, j: Int, resolution res: Int) -> UInt64 {
+        var a = i
+        var b = j
+        // Digits 1...res (3 bits each, digit r at bit 3·(15 − r)); digits after res are 7.
+        var digits: UInt64 = (1 &<< UInt64(3 &* (15 &- res))) &- 1
+        var r = res
+        // Coordinates stay far below 2³², so the wrapping arithmetic below never wraps.
+        while r > 0 {
+            let pa: Int
+            let pb: Int
+            let da: Int
+            let db: Int
+            if r & 1 == 1 {
+                // Class III: the parent is counter-clockwise.
+                pa = H3Bits.nearestSeventh(3 &* a &- b)
+                pb = H3Bits.nearestSeventh(a &+ 2 &* b)
+                da = a &- (2 &* pa &+ pb)
+                db = b &- (3 &* pb &- pa)
             } else {
-                bc.coord.upAperture7Clockwise()
-                lastCenter = bc.coord
-                lastCenter.downAperture7Clockwise()
+                pa = H3Bits.nearestSeventh(2 &* a &+ b)
+                pb = H3Bits.nearestSeventh(3 &* b &- a)
+                da = a &- (3 &* pa &- pb)
+                db = b &- (pa &+ 2 &* pb)
             }
-            h = setDigit(h, r + 1, (last - lastCenter).digit)
-            r -= 1
+            digits |= UInt64(H3Bits.unitDigit(da, db)) &<< UInt64(3 &* (15 &- r))
+            a = pa
+            b = pb
+            r &-= 1
         }
-        guard bc.coord.i <= 2, bc.coord.j <= 2, bc.coord.k <= 2 else { return 0 }
-        let slot = H3BaseCells.faceIJKSlot(bc)
+        // Base cell coordinates, normalised (all ≥ 0, one of them 0).
+        var bi = a
+        var bj = b
+        var bk = 0
+        if bi < 0 {
+            bj -= bi
+            bk -= bi
+            bi = 0
+        }
+        if bj < 0 {
+            bi -= bj
+            bk -= bj
+            bj = 0
+        }
+        let m = min(bi, bj, bk)
+        bi -= m
+        bj -= m
+        bk -= m
+        guard bi <= 2, bj <= 2, bk <= 2, face >= 0, face < 20 else { return 0 }
+        let slot = face * 27 + bi * 9 + bj * 3 + bk
         let baseCell = Int(H3BaseCells.byFaceIJK[slot])
-        h = setBaseCell(h, baseCell)
         let rotations = Int(H3BaseCells.rotationsByFaceIJK[slot])
+        var h =
+            (cellTemplate & ~(0xf << 52 | 0x7f << 45 | 0x1fff_ffff_ffff)) | UInt64(res) << 52
+            | UInt64(baseCell) << 45 | digits
         if H3BaseCells.pentagon[baseCell] != 0 {
             // Rotate out of the deleted k sub-sequence.
             if leadingNonZeroDigit(h) == 1 {
-                if H3BaseCells.isClockwiseOffset(baseCell, face: bc.face) {
+                if H3BaseCells.isClockwiseOffset(baseCell, face: face) {
                     h = rotate60Clockwise(h)
                 } else {
                     h = rotate60CounterClockwise(h)
                 }
             }
             for _ in 0..<rotations { h = rotatePentagon60CounterClockwise(h) }
-        } else {
-            for _ in 0..<rotations { h = rotate60CounterClockwise(h) }
+        } else if rotations != 0 {
+            h = rotate60CounterClockwise(h, times: rotations)
         }
         return h
+    }
+
+    /// The integer nearest to n / 7, as the reference's `lround(n * M_ONESEVENTH)`.
+    ///
+    /// n / 7 is never halfway between integers, and for |n| < 2³¹ the rounding error of the
+    /// reference's double product (below 10⁻⁶) is far smaller than the distance (at least 1/14)
+    /// from any multiple of 1/7 to a half-integer, so both always agree; this form needs no libm call.
+    @inlinable
+    static func nearestSeventh(_ n: Int) -> Int {
+        // floor((n + 3) / 7), branch-free: shift into unsigned range by a multiple of 7 first.
+        let bias = 7 << 40
+        return Int(bitPattern: UInt(bitPattern: n &+ 3 &+ bias) / 7) &- (1 << 40)
+    }
+
+    /// The digit of a unit offset given in two-axis coordinates, or 7 when it is not a unit offset.
+    @inlinable
+    static func unitDigit(_ a: Int, _ b: Int) -> Int {
+        // (a, b) = (i − k, j − k) of the 7 unit vectors: (0,0) 0, (−1,−1) 1, (0,1) 2, (−1,0) 3,
+        // (1,0) 4, (0,−1) 5, (1,1) 6; packed 4 bits per (a + 1)·3 + (b + 1).
+        let table: UInt64 = 0x6_4720_5731
+        guard UInt(bitPattern: a &+ 1) < 3, UInt(bitPattern: b &+ 1) < 3 else { return 7 }
+        return Int((table &>> UInt64(4 &* ((a &+ 1) &* 3 &+ b &+ 1))) & 0xf)
     }
 
     /// The face and coordinates of a valid cell `h`, on its base cell's home face unless it overflows onto a neighbour.

@@ -82,6 +82,40 @@ if wanted("grid_disk_k2") {
     print("grid_disk_k2 \(ns)")
 }
 
+// Grid distance and local IJ between each cell and the cell 0.01° further north (a few cells away;
+// run.py builds the same pairs for the reference libraries). Pairs the reference refuses count too.
+let partners = points.prefix(cells.count).map { p in
+    (try! H3LatLng(latitude: min(90, p.latitude + 0.01), longitude: p.longitude)).cell(at: try! H3Resolution(9))
+}
+if wanted("grid_distance") {
+    let ns = measure(cells.count) {
+        var acc: UInt64 = 0
+        for i in cells.indices {
+            do {
+                acc &+= UInt64(try cells[i].gridDistance(to: partners[i]))
+            } catch {
+                acc &+= 1
+            }
+        }
+        return acc
+    }
+    print("grid_distance \(ns)")
+}
+if wanted("cell_to_local_ij") {
+    let ns = measure(cells.count) {
+        var acc: UInt64 = 0
+        for i in cells.indices {
+            do {
+                acc &+= UInt64(truncatingIfNeeded: try cells[i].localIJ(of: partners[i]).i)
+            } catch {
+                acc &+= 1
+            }
+        }
+        return acc
+    }
+    print("cell_to_local_ij \(ns)")
+}
+
 // Polygon cover: a 1°×1° star near San Francisco at res 9, both modes.
 var ring: [Position] = []
 for i in 0..<12 {

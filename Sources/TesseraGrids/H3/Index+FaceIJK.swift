@@ -88,9 +88,15 @@ extension H3Bits {
     /// from any multiple of 1/7 to a half-integer, so both always agree; this form needs no libm call.
     @inlinable
     static func nearestSeventh(_ n: Int) -> Int {
-        // floor((n + 3) / 7), branch-free: shift into unsigned range by a multiple of 7 first.
-        let bias = 7 << 40
-        return Int(bitPattern: UInt(bitPattern: n &+ 3 &+ bias) / 7) &- (1 << 40)
+        // floor((n + 3) / 7). Grid coordinates stay below 2²⁵ in magnitude: shifted by 7·2²⁶ they
+        // are in [0, 2³⁰), where multiplying by (2³² + 3) / 7 and dropping 32 bits divides by 7
+        // exactly (the excess, under 3/28, never reaches the next multiple of 1/7).
+        if n.magnitude < 1 << 26 {
+            let x = UInt64(bitPattern: Int64(n &+ 3 &+ 7 << 26))
+            return Int(bitPattern: UInt((x &* 613_566_757) >> 32)) &- 1 << 26
+        }
+        let m = n + 3
+        return m >= 0 ? m / 7 : (m - 6) / 7
     }
 
     /// The digit of a unit offset given in two-axis coordinates, or 7 when it is not a unit offset.

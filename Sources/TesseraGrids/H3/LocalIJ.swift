@@ -30,7 +30,7 @@ extension H3Cell {
     public func gridDistance(to other: H3Cell) throws(H3Error) -> Int {
         let start = try localIJK(of: self)
         let end = try localIJK(of: other)
-        let d = (start - end).normalized
+        let d = H3CoordIJK(start.a &- end.a, start.b &- end.b, 0).normalized
         return max(abs(d.i), abs(d.j), abs(d.k))
     }
 
@@ -40,7 +40,7 @@ extension H3Cell {
     ///   `.outOfReach` where the reference returns `E_FAILED`.
     public func localIJ(of other: H3Cell) throws(H3Error) -> H3LocalIJ {
         let c = try localIJK(of: other)
-        return H3LocalIJ(i: Int32(c.i - c.k), j: Int32(c.j - c.k))
+        return H3LocalIJ(i: Int32(truncatingIfNeeded: c.a), j: Int32(truncatingIfNeeded: c.b))
     }
 
     /// The cell at `ij` in the local IJ frame anchored at this cell (the reference's
@@ -63,10 +63,11 @@ extension H3Cell {
         return H3Cell(unchecked: try H3LocalFrame.cell(at: ijk, origin: rawValue))
     }
 
-    /// The reference's `cellToLocalIjk`: `other` in ijk coordinates of this cell's base cell frame,
-    /// unfolded across a neighbouring base cell or pentagon where that is possible.
+    /// The reference's `cellToLocalIjk`: `other` in coordinates of this cell's base cell frame,
+    /// unfolded across a neighbouring base cell or pentagon where that is possible; in two-axis
+    /// form (i − k, j − k), which is the reference's local IJ.
     @usableFromInline
-    func localIJK(of other: H3Cell) throws(H3Error) -> H3CoordIJK {
+    func localIJK(of other: H3Cell) throws(H3Error) -> (a: Int, b: Int) {
         let origin = rawValue
         var h = other.rawValue
         let res = H3Bits.resolution(origin)
@@ -105,16 +106,9 @@ extension H3Cell {
                 }
             }
         }
-        // Coordinates within the base cell, starting from its centre (face unused).
-        var coord = H3CoordIJK.zero
-        for r in stride(from: 1, through: res, by: 1) {
-            if r & 1 == 1 {
-                coord.downAperture7()
-            } else {
-                coord.downAperture7Clockwise()
-            }
-            coord.move(H3Bits.digit(h, r))
-        }
+        // Coordinates within the base cell, starting from its centre (face unused), in two-axis
+        // form (i − k, j − k): the reference's normalised steps are linear in it.
+        var coord = H3TwoAxis.walk(h, resolution: res)
         if dir != 0 {
             var pentagonRotations = 0
             var directionRotations = 0
@@ -135,19 +129,14 @@ extension H3Cell {
             guard pentagonRotations >= 0, directionRotations >= 0 else {
                 throw H3Error(.invalidCell, field: "cell", reason: "\(other) has a deleted k digit")
             }
-            for _ in 0..<pentagonRotations { coord.rotate60Clockwise() }
+            for _ in 0..<pentagonRotations { coord = H3TwoAxis.rotate60Clockwise(coord) }
             // The offset of the neighbouring base cell, scaled down to this resolution.
-            var offset = H3CoordIJK.zero
-            offset.move(dir)
+            var offset = H3TwoAxis.unit(dir)
             for r in stride(from: res, through: 1, by: -1) {
-                if r & 1 == 1 {
-                    offset.downAperture7()
-                } else {
-                    offset.downAperture7Clockwise()
-                }
+                offset = H3TwoAxis.down(offset, classIII: r & 1 == 1)
             }
-            for _ in 0..<directionRotations { offset.rotate60Clockwise() }
-            coord = (coord + offset).normalized
+            for _ in 0..<directionRotations { offset = H3TwoAxis.rotate60Clockwise(offset) }
+            coord = (coord.a &+ offset.a, coord.b &+ offset.b)
         } else if originOnPentagon && indexOnPentagon {
             let originLeading = H3Bits.leadingNonZeroDigit(origin)
             let indexLeading = H3Bits.leadingNonZeroDigit(h)
@@ -155,9 +144,52 @@ extension H3Cell {
                 throw H3LocalFrame.outOfReach("\(other) lies across pentagon \(self)'s distortion")
             }
             let rotations = H3LocalFrame.pentagonRotations(originLeading, indexLeading)
-            for _ in 0..<max(0, rotations) { coord.rotate60Clockwise() }
+            for _ in 0..<max(0, rotations) { coord = H3TwoAxis.rotate60Clockwise(coord) }
         }
         return coord
+    }
+}
+
+/// Grid coordinates in two-axis form (a, b) = (i − k, j − k): one representative per cell, so the
+/// normalisations of ijk arithmetic are unnecessary, and every step is a few integer operations.
+@usableFromInline
+enum H3TwoAxis {
+    /// The unit vector of `digit` (zero for 0 and 7).
+    @inlinable
+    static func unit(_ digit: Int) -> (a: Int, b: Int) {
+        switch digit {
+        case 1: (-1, -1)
+        case 2: (0, 1)
+        case 3: (-1, 0)
+        case 4: (1, 0)
+        case 5: (0, -1)
+        case 6: (1, 1)
+        default: (0, 0)
+        }
+    }
+
+    /// The centre child one resolution finer: counter-clockwise into a Class III resolution,
+    /// clockwise into a Class II one (the reference's `_downAp7` and `_downAp7r`).
+    @inlinable
+    static func down(_ c: (a: Int, b: Int), classIII: Bool) -> (a: Int, b: Int) {
+        classIII ? (2 &* c.a &+ c.b, 3 &* c.b &- c.a) : (3 &* c.a &- c.b, c.a &+ 2 &* c.b)
+    }
+
+    /// 60° clockwise: (i, j, k) → (i + j, j + k, i + k).
+    @inlinable
+    static func rotate60Clockwise(_ c: (a: Int, b: Int)) -> (a: Int, b: Int) { (c.b, c.b &- c.a) }
+
+    /// The position of cell `h` within its base cell, from the base cell's centre (the reference's
+    /// `_h3ToFaceIjkWithInitializedFijk` from zero coordinates).
+    @inlinable
+    static func walk(_ h: UInt64, resolution res: Int) -> (a: Int, b: Int) {
+        var c = (a: 0, b: 0)
+        for r in stride(from: 1, through: res, by: 1) {
+            c = down(c, classIII: r & 1 == 1)
+            let u = unit(H3Bits.digit(h, r))
+            c = (c.a &+ u.a, c.b &+ u.b)
+        }
+        return c
     }
 }
 

@@ -67,7 +67,7 @@ lat_a = pa.array(lat)
 lng_a = pa.array(lng)
 ronpy, pyh3 = {}, {}
 for res in (9, 15):
-    ronpy[f"latlng_to_cell_res{res}"] = best(lambda: coordinates_to_cells(lat_a, lng_a, res), n)
+    ronpy[f"latlng_to_cell_res{res}"] = best(lambda: coordinates_to_cells(lat_a, lng_a, res), n, 9)
     m = min(n, 200_000)
     la, ln = lat[:m].tolist(), lng[:m].tolist()
     pyh3[f"latlng_to_cell_res{res}"] = best(lambda: [h3.latlng_to_cell(a, b, res) for a, b in zip(la, ln)], m, 3)

@@ -120,14 +120,14 @@ extension H3Bits {
         var fijk = H3BaseCells.homeFaceIJK(baseCell)
         let res = resolution(h)
         let possibleOverage = isPentagonBase || (res != 0 && fijk.coord != .zero)
+        // Down the hierarchy in two-axis form (see ``H3TwoAxis``), normalised once at the end.
+        var c = (a: fijk.coord.i - fijk.coord.k, b: fijk.coord.j - fijk.coord.k)
         for r in stride(from: 1, through: res, by: 1) {
-            if r & 1 == 1 {
-                fijk.coord.downAperture7()
-            } else {
-                fijk.coord.downAperture7Clockwise()
-            }
-            fijk.coord.move(digit(h, r))
+            c = H3TwoAxis.down(c, classIII: r & 1 == 1)
+            let u = H3TwoAxis.unit(digit(h, r))
+            c = (c.a &+ u.a, c.b &+ u.b)
         }
+        fijk.coord = H3CoordIJK(c.a, c.b, 0).normalized
         guard possibleOverage else { return fijk }
         let original = fijk.coord
         var adjustedRes = res

@@ -63,4 +63,72 @@ import Testing
             #expect(H3Bits.leadingNonZeroDigit(h) == leading)
         }
     }
+
+    /// The reference's `_hex2dToCoordIJK`, written as it is there, before normalisation.
+    static func referenceTwoAxis(_ v: H3Vec2) -> (Int, Int) {
+        let a1 = abs(v.x)
+        let a2 = abs(v.y)
+        let x2 = a2 * H3Constants.inverseSin60
+        let x1 = a1 + x2 / 2.0
+        let m1 = Int(x1)
+        let m2 = Int(x2)
+        let r1 = x1 - Double(m1)
+        let r2 = x2 - Double(m2)
+        var ci: Int
+        var cj: Int
+        if r1 < 0.5 {
+            if r1 < 1.0 / 3.0 {
+                ci = m1
+                cj = r2 < (1.0 + r1) / 2.0 ? m2 : m2 + 1
+            } else {
+                cj = r2 < (1.0 - r1) ? m2 : m2 + 1
+                ci = ((1.0 - r1) <= r2 && r2 < (2.0 * r1)) ? m1 + 1 : m1
+            }
+        } else {
+            if r1 < 2.0 / 3.0 {
+                cj = r2 < (1.0 - r1) ? m2 : m2 + 1
+                ci = ((2.0 * r1 - 1.0) < r2 && r2 < (1.0 - r1)) ? m1 : m1 + 1
+            } else {
+                ci = m1 + 1
+                cj = r2 < (r1 / 2.0) ? m2 : m2 + 1
+            }
+        }
+        if v.x < 0.0 {
+            if cj % 2 == 0 {
+                let axisI = cj / 2
+                ci = ci - 2 * (ci - axisI)
+            } else {
+                let axisI = (cj + 1) / 2
+                ci = ci - (2 * (ci - axisI) + 1)
+            }
+        }
+        if v.y < 0.0 {
+            ci = ci - (2 * cj + 1) / 2
+            cj = -cj
+        }
+        return (ci, cj)
+    }
+
+    @Test func branchFreeHexRoundingMatchesTheReferenceForm() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        for n in 0..<400_000 {
+            // Mostly small and exact lattice-edge values, where the comparisons tie.
+            let scale = [4.0, 60.0, 5e6][n % 3]
+            var x = (next() * 2 - 1) * scale
+            var y = (next() * 2 - 1) * scale
+            if n % 5 == 0 {
+                x = (x * 6).rounded() / 6
+                y = (y * 6).rounded() / 6 * H3Constants.sqrt3Over2
+            }
+            let v = H3Vec2(x: x, y: y)
+            let got = H3CoordIJK.twoAxis(hex2d: v)
+            let want = Self.referenceTwoAxis(v)
+            #expect(got.i == want.0 && got.j == want.1, "(\(x), \(y))")
+            if got.i != want.0 || got.j != want.1 { return }
+        }
+    }
 }

@@ -253,6 +253,26 @@ enum H3Faces {
         frameTable.withUnsafeBufferPointer { Frame($0, face: face) }
     }
 
+    /// ``centers`` transposed (the 20 x, then the 20 y, then the 20 z), so that four faces'
+    /// squared distances are computed at once.
+    @usableFromInline static let centersByAxis: [Double] = [
+        // x
+        0.2199307791404606, -0.2139234834501421, 0.1092625278784797, 0.7428567301586791, 0.8112534709140969,
+        -0.1055498149613921, -0.8075407579970092, -0.2846148069787907, 0.7405621473854482, 0.8512303986474293,
+        -0.7405621473854481, -0.8512303986474292, 0.1055498149613919, 0.8075407579970092, 0.2846148069787908,
+        -0.7428567301586791, -0.8112534709140971, -0.2199307791404607, 0.2139234834501420, -0.1092625278784796,
+        // y
+        0.6583691780274996, 0.1478171829550703, -0.4811951572873210, -0.3593941678278028, 0.3448953237639384,
+        0.9794457296411413, 0.1533552485898818, -0.8644080972654206, -0.6673299564565524, 0.4722343788582681,
+        0.6673299564565524, -0.4722343788582682, -0.9794457296411413, -0.1533552485898819, 0.8644080972654204,
+        0.3593941678278027, -0.3448953237639382, -0.6583691780274996, -0.1478171829550704, 0.4811951572873210,
+        // z
+        0.7198475378926182, 0.9656017935214205, 0.8697775121287253, 0.5648005936517033, 0.4721387736413930,
+        0.1718874610009365, 0.5695261994882688, 0.4144792552473539, -0.0789837646326737, -0.2289137388687808,
+        0.0789837646326737, 0.2289137388687808, -0.1718874610009365, -0.5695261994882688, -0.4144792552473539,
+        -0.5648005936517033, -0.4721387736413930, -0.7198475378926182, -0.9656017935214205, -0.8697775121287253,
+    ]
+
     /// Largest i+j+k on a face at each Class II resolution 0...16 (0 for Class III).
     @usableFromInline static let maxDimension: [Int] = [
         2, 0, 14, 0, 98, 0, 686, 0, 4802, 0, 33614, 0, 235298, 0, 1647086, 0, 11529602,
@@ -315,20 +335,8 @@ struct H3FaceIJK: Sendable {
     /// Closest face and planar coordinates of `p` on it, in units of the cell spacing at `res`.
     @inlinable
     static func hex2d(_ p: H3Vec3, resolution res: Int) -> (face: Int, point: H3Vec2) {
-        H3Faces.frameTable.withUnsafeBufferPointer { table in
-            var face = 0
-            var sqd = 5.0
-            for f in 0..<20 {
-                let n = f &* 10
-                let dx = table[n] - p.x
-                let dy = table[n &+ 1] - p.y
-                let dz = table[n &+ 2] - p.z
-                let d = dx * dx + dy * dy + dz * dz
-                if d < sqd {
-                    face = f
-                    sqd = d
-                }
-            }
+        let (face, sqd) = closestFace(p)
+        return H3Faces.frameTable.withUnsafeBufferPointer { table in
             var r = H3Math.acos(1 - sqd * 0.5)
             if r < H3Constants.epsilon { return (face, H3Vec2(x: 0, y: 0)) }
             // Azimuth of p seen from the face centre, in the centre's tangent plane.
@@ -342,6 +350,37 @@ struct H3FaceIJK: Sendable {
             r *= H3Constants.inverseRes0UnitGnomonic
             for _ in 0..<res { r *= H3Constants.sqrt7 }
             return (face, H3Vec2(x: r * H3Math.cos(theta), y: r * H3Math.sin(theta)))
+        }
+    }
+
+    /// The face whose centre is nearest to `p` and the squared distance to it: the reference's
+    /// scan, keeping the first face on a tie. Four lanes compute exactly the scalar
+    /// `dx * dx + dy * dy + dz * dz`; the first face reaching the minimum is the scan's answer.
+    @inlinable
+    static func closestFace(_ p: H3Vec3) -> (face: Int, sqd: Double) {
+        H3Faces.centersByAxis.withUnsafeBytes { raw in
+            let px = SIMD4<Double>(repeating: p.x)
+            let py = SIMD4<Double>(repeating: p.y)
+            let pz = SIMD4<Double>(repeating: p.z)
+            var d = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
+            func group(_ g: Int) -> SIMD4<Double> {
+                let dx = raw.loadUnaligned(fromByteOffset: g &* 32, as: SIMD4<Double>.self) - px
+                let dy = raw.loadUnaligned(fromByteOffset: 160 &+ g &* 32, as: SIMD4<Double>.self) - py
+                let dz = raw.loadUnaligned(fromByteOffset: 320 &+ g &* 32, as: SIMD4<Double>.self) - pz
+                return dx * dx + dy * dy + dz * dz
+            }
+            d.0 = group(0)
+            d.1 = group(1)
+            d.2 = group(2)
+            d.3 = group(3)
+            d.4 = group(4)
+            let smallest = pointwiseMin(pointwiseMin(pointwiseMin(d.0, d.1), pointwiseMin(d.2, d.3)), d.4).min()
+            return withUnsafeBytes(of: d) { all in
+                let distances = all.bindMemory(to: Double.self)
+                var face = 0
+                while distances[face] != smallest { face &+= 1 }
+                return (face, smallest)
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import TesseraGrids
@@ -129,6 +130,44 @@ import Testing
             let want = Self.referenceTwoAxis(v)
             #expect(got.i == want.0 && got.j == want.1, "(\(x), \(y))")
             if got.i != want.0 || got.j != want.1 { return }
+        }
+    }
+
+    @Test func closestFaceIsTheReferenceScan() throws {
+        var state: UInt64 = 0x5851_F42D_4C95_7F2D
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        var points: [H3Vec3] = []
+        for _ in 0..<200_000 {
+            points.append(H3Vec3(latitude: asin(next() * 2 - 1), longitude: (next() * 2 - 1) * .pi))
+        }
+        // Icosahedron vertices and edge midpoints, where several faces tie.
+        for p in [0, 1, 2, 3, 4, 5].map({ H3Faces.center($0) }) {
+            for q in (0..<20).map({ H3Faces.center($0) }) {
+                var m = H3Vec3.combine(0.5, p, 0.5, q)
+                m.normalize()
+                points.append(m)
+            }
+        }
+        for p in points {
+            var face = 0
+            var sqd = 5.0
+            for f in 0..<20 {
+                let c = H3Faces.center(f)
+                let dx = c.x - p.x
+                let dy = c.y - p.y
+                let dz = c.z - p.z
+                let d = dx * dx + dy * dy + dz * dz
+                if d < sqd {
+                    face = f
+                    sqd = d
+                }
+            }
+            let got = H3FaceIJK.closestFace(p)
+            #expect(got.face == face && got.sqd == sqd)
+            if got.face != face || got.sqd != sqd { return }
         }
     }
 }

@@ -253,26 +253,6 @@ enum H3Faces {
         frameTable.withUnsafeBufferPointer { Frame($0, face: face) }
     }
 
-    /// ``centers`` transposed (the 20 x, then the 20 y, then the 20 z), so that four faces'
-    /// squared distances are computed at once.
-    @usableFromInline static let centersByAxis: [Double] = [
-        // x
-        0.2199307791404606, -0.2139234834501421, 0.1092625278784797, 0.7428567301586791, 0.8112534709140969,
-        -0.1055498149613921, -0.8075407579970092, -0.2846148069787907, 0.7405621473854482, 0.8512303986474293,
-        -0.7405621473854481, -0.8512303986474292, 0.1055498149613919, 0.8075407579970092, 0.2846148069787908,
-        -0.7428567301586791, -0.8112534709140971, -0.2199307791404607, 0.2139234834501420, -0.1092625278784796,
-        // y
-        0.6583691780274996, 0.1478171829550703, -0.4811951572873210, -0.3593941678278028, 0.3448953237639384,
-        0.9794457296411413, 0.1533552485898818, -0.8644080972654206, -0.6673299564565524, 0.4722343788582681,
-        0.6673299564565524, -0.4722343788582682, -0.9794457296411413, -0.1533552485898819, 0.8644080972654204,
-        0.3593941678278027, -0.3448953237639382, -0.6583691780274996, -0.1478171829550704, 0.4811951572873210,
-        // z
-        0.7198475378926182, 0.9656017935214205, 0.8697775121287253, 0.5648005936517033, 0.4721387736413930,
-        0.1718874610009365, 0.5695261994882688, 0.4144792552473539, -0.0789837646326737, -0.2289137388687808,
-        0.0789837646326737, 0.2289137388687808, -0.1718874610009365, -0.5695261994882688, -0.4144792552473539,
-        -0.5648005936517033, -0.4721387736413930, -0.7198475378926182, -0.9656017935214205, -0.8697775121287253,
-    ]
-
     /// Largest i+j+k on a face at each Class II resolution 0...16 (0 for Class III).
     @usableFromInline static let maxDimension: [Int] = [
         2, 0, 14, 0, 98, 0, 686, 0, 4802, 0, 33614, 0, 235298, 0, 1647086, 0, 11529602,
@@ -354,33 +334,58 @@ struct H3FaceIJK: Sendable {
     }
 
     /// The face whose centre is nearest to `p` and the squared distance to it: the reference's
-    /// scan, keeping the first face on a tie. Four lanes compute exactly the scalar
-    /// `dx * dx + dy * dy + dz * dz`; the first face reaching the minimum is the scan's answer.
+    /// scan over the 20 faces, keeping the first face on a tie. The faces are scanned as four
+    /// interleaved blocks (0–4, 5–9, 10–14, 15–19), each keeping its own first minimum, so the
+    /// four comparison chains run side by side; merging the blocks in order keeps the first minimum.
     @inlinable
     static func closestFace(_ p: H3Vec3) -> (face: Int, sqd: Double) {
-        H3Faces.centersByAxis.withUnsafeBytes { raw in
-            let px = SIMD4<Double>(repeating: p.x)
-            let py = SIMD4<Double>(repeating: p.y)
-            let pz = SIMD4<Double>(repeating: p.z)
-            var d = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
-            func group(_ g: Int) -> SIMD4<Double> {
-                let dx = raw.loadUnaligned(fromByteOffset: g &* 32, as: SIMD4<Double>.self) - px
-                let dy = raw.loadUnaligned(fromByteOffset: 160 &+ g &* 32, as: SIMD4<Double>.self) - py
-                let dz = raw.loadUnaligned(fromByteOffset: 320 &+ g &* 32, as: SIMD4<Double>.self) - pz
+        H3Faces.centers.withUnsafeBufferPointer { c in
+            @inline(__always)
+            func distance(_ f: Int) -> Double {
+                let dx = c[f &* 3] - p.x
+                let dy = c[f &* 3 &+ 1] - p.y
+                let dz = c[f &* 3 &+ 2] - p.z
                 return dx * dx + dy * dy + dz * dz
             }
-            d.0 = group(0)
-            d.1 = group(1)
-            d.2 = group(2)
-            d.3 = group(3)
-            d.4 = group(4)
-            let smallest = pointwiseMin(pointwiseMin(pointwiseMin(d.0, d.1), pointwiseMin(d.2, d.3)), d.4).min()
-            return withUnsafeBytes(of: d) { all in
-                let distances = all.bindMemory(to: Double.self)
-                var face = 0
-                while distances[face] != smallest { face &+= 1 }
-                return (face, smallest)
+            var d0 = 5.0
+            var d1 = 5.0
+            var d2 = 5.0
+            var d3 = 5.0
+            var f0 = 0
+            var f1 = 5
+            var f2 = 10
+            var f3 = 15
+            for k in 0..<5 {
+                let e0 = distance(k)
+                let e1 = distance(5 &+ k)
+                let e2 = distance(10 &+ k)
+                let e3 = distance(15 &+ k)
+                if e0 < d0 {
+                    d0 = e0
+                    f0 = k
+                }
+                if e1 < d1 {
+                    d1 = e1
+                    f1 = 5 &+ k
+                }
+                if e2 < d2 {
+                    d2 = e2
+                    f2 = 10 &+ k
+                }
+                if e3 < d3 {
+                    d3 = e3
+                    f3 = 15 &+ k
+                }
             }
+            if d1 < d0 {
+                d0 = d1
+                f0 = f1
+            }
+            if d3 < d2 {
+                d2 = d3
+                f2 = f3
+            }
+            return d2 < d0 ? (f2, d2) : (f0, d0)
         }
     }
 

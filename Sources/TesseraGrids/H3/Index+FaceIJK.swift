@@ -17,7 +17,9 @@ extension H3Bits {
         // Digits 1...res (3 bits each, digit r at bit 3·(15 − r)); digits after res are 7.
         var digits: UInt64 = (1 &<< UInt64(3 &* (15 &- res))) &- 1
         var r = res
-        // Coordinates stay far below 2³², so the wrapping arithmetic below never wraps.
+        // Below 2²³ in magnitude, every later (smaller) coordinate is too, and the products below
+        // stay under 2²⁵: the division by 7 needs no range check (the loop is unswitched on `small`).
+        let small = a.magnitude < 1 << 23 && b.magnitude < 1 << 23
         while r > 0 {
             let pa: Int
             let pb: Int
@@ -25,13 +27,13 @@ extension H3Bits {
             let db: Int
             if r & 1 == 1 {
                 // Class III: the parent is counter-clockwise.
-                pa = H3Bits.nearestSeventh(3 &* a &- b)
-                pb = H3Bits.nearestSeventh(a &+ 2 &* b)
+                pa = H3Bits.nearestSeventh(3 &* a &- b, small: small)
+                pb = H3Bits.nearestSeventh(a &+ 2 &* b, small: small)
                 da = a &- (2 &* pa &+ pb)
                 db = b &- (3 &* pb &- pa)
             } else {
-                pa = H3Bits.nearestSeventh(2 &* a &+ b)
-                pb = H3Bits.nearestSeventh(3 &* b &- a)
+                pa = H3Bits.nearestSeventh(2 &* a &+ b, small: small)
+                pb = H3Bits.nearestSeventh(3 &* b &- a, small: small)
                 da = a &- (3 &* pa &- pb)
                 db = b &- (pa &+ 2 &* pb)
             }
@@ -97,6 +99,14 @@ extension H3Bits {
         }
         let m = n + 3
         return m >= 0 ? m / 7 : (m - 6) / 7
+    }
+
+    /// ``nearestSeventh(_:)`` where the caller knows |n| < 2²⁶ when `small` is true.
+    @inlinable @inline(__always)
+    static func nearestSeventh(_ n: Int, small: Bool) -> Int {
+        guard small else { return nearestSeventh(n) }
+        let x = UInt64(bitPattern: Int64(n &+ 3 &+ 7 << 26))
+        return Int(bitPattern: UInt((x &* 613_566_757) >> 32)) &- 1 << 26
     }
 
     /// The digit of a unit offset given in two-axis coordinates, or 7 when it is not a unit offset.

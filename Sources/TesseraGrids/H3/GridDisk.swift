@@ -5,7 +5,7 @@ extension H3Cell {
     func neighbor(_ digit: Int, rotations: inout Int) -> H3Cell? {
         var current = rawValue
         var dir = digit
-        rotations %= 6
+        if rotations >= 6 { rotations %= 6 }
         for _ in 0..<rotations { dir = H3Digit.rotate60CounterClockwise(dir) }
         var newRotations = 0
         let oldBaseCell = H3Bits.baseCell(current)
@@ -78,7 +78,8 @@ extension H3Cell {
         } else {
             for _ in 0..<newRotations { current = H3Bits.rotate60CounterClockwise(current) }
         }
-        rotations = (rotations + newRotations) % 6
+        rotations += newRotations
+        if rotations >= 6 { rotations %= 6 }
         return H3Cell(unchecked: current)
     }
 

@@ -108,9 +108,11 @@ enum H3Bits {
     /// An index with mode "cell", resolution 0, base cell 0 and every digit 7.
     @usableFromInline static let cellTemplate: UInt64 = 0x0800_1fff_ffff_ffff
 
-    @inlinable static func resolution(_ h: UInt64) -> Int { Int((h >> 52) & 0xf) }
-    @inlinable static func baseCell(_ h: UInt64) -> Int { Int((h >> 45) & 0x7f) }
-    @inlinable static func digit(_ h: UInt64, _ r: Int) -> Int { Int((h >> UInt64((15 - r) * 3)) & 7) }
+    @inlinable @inline(__always) static func resolution(_ h: UInt64) -> Int { Int((h >> 52) & 0xf) }
+    @inlinable @inline(__always) static func baseCell(_ h: UInt64) -> Int { Int((h >> 45) & 0x7f) }
+    @inlinable @inline(__always) static func digit(_ h: UInt64, _ r: Int) -> Int {
+        Int((h >> UInt64((15 - r) * 3)) & 7)
+    }
 
     @inlinable
     static func setResolution(_ h: UInt64, _ r: Int) -> UInt64 { (h & ~(0xf << 52)) | UInt64(r) << 52 }
@@ -125,14 +127,14 @@ enum H3Bits {
     }
 
     /// Mask of the digit bits 1...`res` (digit r at bits 3·(15 − r) ..< 3·(15 − r) + 3).
-    @inlinable
+    @inlinable @inline(__always)
     static func digitMask(_ res: Int) -> UInt64 {
         let unused = UInt64(3 * (15 - res))
         return (((1 << 45) - 1) >> unused) << unused
     }
 
     /// The first non-zero digit, or 0 when all digits up to the resolution are 0.
-    @inlinable
+    @inlinable @inline(__always)
     static func leadingNonZeroDigit(_ h: UInt64) -> Int {
         let used = h & digitMask(resolution(h))
         guard used != 0 else { return 0 }
@@ -141,7 +143,7 @@ enum H3Bits {
         return Int((used >> shift) & 7)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func isPentagon(_ h: UInt64) -> Bool {
         H3BaseCells.pentagon[baseCell(h)] != 0 && h & digitMask(resolution(h)) == 0
     }

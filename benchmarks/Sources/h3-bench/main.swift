@@ -5,7 +5,7 @@ import TesseraGeometry
 import TesseraGrids
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func now() -> Double {

@@ -6,7 +6,7 @@ struct H3Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "h3",
         abstract: "H3 v4 cells, identical to the reference library.",
-        subcommands: [H3Index.self, H3Cover.self]
+        subcommands: [H3Index.self, H3Cover.self, H3Distance.self]
     )
 }
 
@@ -118,6 +118,44 @@ struct H3Cover: AsyncParsableCommand {
         } catch let error as H3InputError {
             printError("\(source): \(error.message)")
             throw ExitCode(2)
+        }
+    }
+}
+
+struct H3Distance: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "distance",
+        abstract: "Print the grid distance (number of steps) between two cells.",
+        discussion: """
+            Both cells are hex strings at the same resolution. Where the reference library has no \
+            answer (cells too far apart, or on opposite sides of a pentagon) the command says so \
+            and exits with status 1; malformed cells exit with status 2.
+            """
+    )
+
+    @Argument(help: "The first cell, as hex.")
+    var from: String
+
+    @Argument(help: "The second cell, as hex.")
+    var to: String
+
+    func run() async throws {
+        let a: H3Cell
+        let b: H3Cell
+        do {
+            a = try H3Cell(from)
+            b = try H3Cell(to)
+        } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        do {
+            var out = StandardOutput()
+            out.write(String(try a.gridDistance(to: b)))
+            out.flush()
+        } catch {
+            printError("\(error.code): \(error.reason)")
+            throw ExitCode(error.code == .resolutionMismatch ? 2 : 1)
         }
     }
 }

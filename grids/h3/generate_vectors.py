@@ -13,6 +13,10 @@ one JSON file for polygons:
   neighbors.txt  a b 0|1                          (are_neighbor_cells)
   compact.txt    cell,cell,... compacted,...      (compact_cells of a disk, sorted)
   polygons.json  [{"polygons": [[ring, hole...]...], "res": r, "center": [...], "overlap": [...]}]
+  distances.txt  a b distance|Error i,j|Error     (grid_distance and cell_to_local_ij from a to b)
+  localij.txt    origin i j cell|Error            (local_ij_to_cell)
+
+Failures are written as the reference's exception name (H3FailedError, H3PentagonError, ...).
 
 Floats are written with repr() so they parse back to the same doubles.
 The committed sample in grids/h3/sample/ is `generate_vectors.py grids/h3/sample --points 4000 --cells 1500`.
@@ -216,6 +220,47 @@ def write_polygons(out, count, rng):
         json.dump(cases, f)
 
 
+def attempt(fn, *a):
+    """fn(*a), or the name of the exception the reference raises."""
+    try:
+        return fn(*a)
+    except h3.H3BaseException as e:
+        return type(e).__name__
+
+
+def write_distances(out, cells, n_pairs, rng):
+    """Pairs near and far, many around pentagons where the reference refuses to unfold."""
+    pairs = []
+    for c in rng.choice(cells, size=min(len(cells), n_pairs), replace=False).tolist():
+        disk = h3.grid_disk(c, int(rng.integers(1, 8)))
+        pairs.append((c, disk[int(rng.integers(len(disk)))]))
+        if rng.uniform() < 0.25:  # a random cell at the same resolution, usually too far away
+            lat, lng = uniform_sphere(rng, 1)
+            pairs.append((c, h3.latlng_to_cell(float(lat[0]), float(lng[0]), h3.get_resolution(c))))
+    for r in range(16):
+        for p in h3.get_pentagons(r):
+            disk = h3.grid_disk(p, 4)
+            for _ in range(max(2, n_pairs // 400)):
+                pairs.append((disk[int(rng.integers(len(disk)))], disk[int(rng.integers(len(disk)))]))
+            pairs.append((p, disk[int(rng.integers(len(disk)))]))
+            pairs.append((disk[int(rng.integers(len(disk)))], p))
+    with open(os.path.join(out, "distances.txt"), "w") as f:
+        for a, b in pairs:
+            d = attempt(h3.grid_distance, a, b)
+            ij = attempt(h3.cell_to_local_ij, a, b)
+            ij = ij if isinstance(ij, str) else f"{ij[0]},{ij[1]}"
+            f.write(f"{a} {b} {d} {ij}\n")
+    with open(os.path.join(out, "localij.txt"), "w") as f:
+        for a, _ in pairs[::2]:
+            oi, oj = h3.cell_to_local_ij(a, a)
+            spread = 8 if rng.uniform() < 0.8 else 7 ** int(rng.integers(1, 12))
+            i = oi + int(rng.integers(-spread, spread + 1))
+            j = oj + int(rng.integers(-spread, spread + 1))
+            if rng.uniform() < 0.02:  # the edges of 32-bit coordinates
+                i = int(rng.choice([2**31 - 1, -2**31, 2**30, -2**30 - 7]))
+            f.write(f"{a} {i} {j} {attempt(h3.local_ij_to_cell, a, i, j)}\n")
+
+
 def main():
     out, n_points, n_cells, seed = args()
     os.makedirs(out, exist_ok=True)
@@ -227,6 +272,8 @@ def main():
     write_disks(out, cells, rng)
     write_compact(out, cells, rng)
     write_polygons(out, max(60, n_cells // 100), rng)
+    # Last, with its own generator, so the files above stay as they were.
+    write_distances(out, cells, 2 * n_cells, np.random.default_rng(seed + 1))
 
 
 if __name__ == "__main__":

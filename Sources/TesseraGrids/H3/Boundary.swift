@@ -73,7 +73,8 @@ extension H3Cell {
     public var boundary: H3Boundary {
         let fijk = H3Bits.faceIJK(rawValue)
         let res = H3Bits.resolution(rawValue)
-        return isPentagon ? H3VertexGrid.pentagonBoundary(fijk, resolution: res)
+        return isPentagon
+            ? H3VertexGrid.pentagonBoundary(fijk, resolution: res)
             : H3VertexGrid.hexagonBoundary(fijk, resolution: res)
     }
 }

@@ -150,6 +150,14 @@ struct H3CoordIJK: Hashable, Sendable {
     /// The cell containing planar point `v`.
     @inlinable
     init(hex2d v: H3Vec2) {
+        let (i, j) = H3CoordIJK.twoAxis(hex2d: v)
+        self = H3CoordIJK(i, j, 0).normalized
+    }
+
+    /// The cell containing planar point `v`, as (i − k, j − k) (the reference's `_hex2dToCoordIJK`
+    /// before its final normalisation, which does not change these two differences).
+    @inlinable
+    static func twoAxis(hex2d v: H3Vec2) -> (i: Int, j: Int) {
         let a1 = abs(v.x)
         let a2 = abs(v.y)
         let x2 = a2 * H3Constants.inverseSin60
@@ -158,40 +166,36 @@ struct H3CoordIJK: Hashable, Sendable {
         let m2 = Int(x2)
         let r1 = x1 - Double(m1)
         let r2 = x2 - Double(m2)
-        var ci: Int
-        var cj: Int
-        if r1 < 0.5 {
-            if r1 < 1.0 / 3.0 {
-                ci = m1
-                cj = r2 < (1.0 + r1) / 2.0 ? m2 : m2 + 1
-            } else {
-                cj = r2 < (1.0 - r1) ? m2 : m2 + 1
-                ci = ((1.0 - r1) <= r2 && r2 < (2.0 * r1)) ? m1 + 1 : m1
-            }
+        // The reference's nested tests, with every comparison made and the results combined
+        // without branches (which the position within the cell makes unpredictable).
+        let lowHalf = r1 < 0.5
+        let lowThird = r1 < 1.0 / 3.0
+        let lowTwoThirds = r1 < 2.0 / 3.0
+        let belowMid = r2 < (1.0 + r1) / 2.0
+        let belowAnti = r2 < (1.0 - r1)
+        let belowHalf = r2 < (r1 / 2.0)
+        let inLower = (1.0 - r1) <= r2 && r2 < (2.0 * r1)
+        let inUpper = (2.0 * r1 - 1.0) < r2 && r2 < (1.0 - r1)
+        let firstThird = lowHalf && lowThird
+        let lastThird = !lowHalf && !lowTwoThirds
+        let jBelow = firstThird ? belowMid : (lastThird ? belowHalf : belowAnti)
+        var cj = jBelow ? m2 : m2 &+ 1
+        let iStep: Bool
+        if lowHalf {
+            iStep = !lowThird && inLower
         } else {
-            if r1 < 2.0 / 3.0 {
-                cj = r2 < (1.0 - r1) ? m2 : m2 + 1
-                ci = ((2.0 * r1 - 1.0) < r2 && r2 < (1.0 - r1)) ? m1 : m1 + 1
-            } else {
-                ci = m1 + 1
-                cj = r2 < (r1 / 2.0) ? m2 : m2 + 1
-            }
+            iStep = lowTwoThirds ? !inUpper : true
         }
-        // Fold across the axes for the other quadrants.
-        if v.x < 0.0 {
-            if cj % 2 == 0 {
-                let axisI = cj / 2
-                ci = ci - 2 * (ci - axisI)
-            } else {
-                let axisI = (cj + 1) / 2
-                ci = ci - (2 * (ci - axisI) + 1)
-            }
-        }
+        var ci = iStep ? m1 &+ 1 : m1
+        // Fold across the axes for the other quadrants. With cj ≥ 0 the reference's reflection
+        // about axis cj/2 (even) or (cj + 1)/2 (odd) is cj − ci either way, and its
+        // ci − (2cj + 1)/2 is ci − cj.
+        ci = v.x < 0.0 ? cj &- ci : ci
         if v.y < 0.0 {
-            ci = ci - (2 * cj + 1) / 2
-            cj = -cj
+            ci = ci &- cj
+            cj = 0 &- cj
         }
-        self = H3CoordIJK(ci, cj, 0).normalized
+        return (ci, cj)
     }
 }
 

@@ -121,17 +121,137 @@ enum H3Faces {
         -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 3, 1, -1, -1, 2, 0,
     ]
 
-    /// Per face: the unit "north" and "east" tangent vectors at its centre (x, y, z each),
-    /// computed once exactly as the reference computes them per call.
-    @usableFromInline static let tangents: [Double] = {
-        var out: [Double] = []
-        out.reserveCapacity(120)
-        for f in 0..<20 {
-            let (north, east) = tangentBasis(center(f))
-            out += [north.x, north.y, north.z, east.x, east.y, east.z]
+    /// Everything the projection needs about one face: centre, tangent basis at the centre
+    /// and the azimuth of its Class II i axis.
+    @usableFromInline
+    struct Frame: Sendable {
+        @usableFromInline var center: H3Vec3
+        @usableFromInline var north: H3Vec3
+        @usableFromInline var east: H3Vec3
+        @usableFromInline var iAxisAzimuth: Double
+
+        /// Reads face `face` of ``frameTable`` through `table`.
+        @inlinable
+        init(_ table: UnsafeBufferPointer<Double>, face: Int) {
+            let n = face &* 10
+            center = H3Vec3(x: table[n], y: table[n &+ 1], z: table[n &+ 2])
+            north = H3Vec3(x: table[n &+ 3], y: table[n &+ 4], z: table[n &+ 5])
+            east = H3Vec3(x: table[n &+ 6], y: table[n &+ 7], z: table[n &+ 8])
+            iAxisAzimuth = table[n &+ 9]
         }
-        return out
-    }()
+    }
+
+    /// ``Frame`` of each face, 10 values per face. The tangent basis is what ``tangentBasis(_:)``
+    /// computes from ``centers`` (as the reference does on every call), written out as literals so
+    /// the table is static data; a test checks every value against that computation.
+    @usableFromInline static let frameTable: [Double] = [
+        // face 0: centre, north, east, i-axis azimuth
+        0.2199307791404606, 0.6583691780274996, 0.7198475378926182,
+        -0.22807849577543152, -0.6827596045277435, 0.694132208005028,
+        -0.9484780715185176, 0.3168427809632304, 0.0,
+        5.6199582685239395,
+        // face 1: centre, north, east, i-axis azimuth
+        -0.2139234834501421, 0.1478171829550703, 0.9656017935214205,
+        0.7944029645987296, -0.5489178021239006, 0.26002533789655186,
+        -0.5684722271714833, -0.8227024534633974, 1.3877787807814457e-17,
+        5.7603390817141875,
+        // face 2: centre, north, east, i-axis azimuth
+        0.1092625278784797, -0.481195157287321, 0.8697775121287253,
+        -0.19259342598459628, 0.8481867087336084, 0.49344409956464663,
+        0.9751766364454802, 0.22142838059038347, 0.0,
+        0.78021365439343,
+        // face 3: centre, north, east, i-axis azimuth
+        0.7428567301586791, -0.3593941678278028, 0.5648005936517033,
+        -0.5084246035199391, 0.24597587915262994, 0.8252274167832061,
+        0.43550924329289276, 0.9001842583640595, 2.7755575615628914e-17,
+        0.4304693639799999,
+        // face 4: centre, north, east, i-axis azimuth
+        0.8112534709140969, 0.3448953237639384, 0.472138773641393,
+        -0.4345021989011209, -0.18472374164056252, 0.881524235868987,
+        -0.3912488275764174, 0.9202849313772766, 0.0,
+        6.130269123335111,
+        // face 5: centre, north, east, i-axis azimuth
+        -0.1055498149613921, 0.9794457296411413, 0.1718874610009365,
+        0.018416794358754516, -0.17089798399892206, 0.9851165924654054,
+        -0.9942434602486272, -0.10714449007222332, 0.0,
+        2.692877706530643,
+        // face 6: centre, north, east, i-axis azimuth
+        -0.8075407579970092, 0.1533552485898818, 0.5695261994882688,
+        0.5595263084115215, -0.10625630380794422, 0.8219731796697801,
+        -0.18656965018188404, -0.9824417365070609, -1.3877787807814457e-17,
+        2.982963003477244,
+        // face 7: centre, north, east, i-axis azimuth
+        -0.2846148069787907, -0.8644080972654206, 0.4144792552473539,
+        0.1296256224228557, 0.39368801231671813, 0.9100587601740883,
+        0.9498376754266558, -0.3127433298091057, -1.3877787807814457e-17,
+        3.532912002790141,
+        // face 8: centre, north, east, i-axis azimuth
+        0.7405621473854482, -0.6673299564565524, -0.0789837646326737,
+        0.05867569493861569, -0.052873413914935614, 0.9968759024695354,
+        0.6694212938675647, 0.742882986288336, 0.0,
+        3.494305004259568,
+        // face 9: centre, north, east, i-axis azimuth
+        0.8512303986474293, 0.4722343788582681, -0.2289137388687808,
+        0.2001736005560226, 0.11104967124364792, 0.9734467115138433,
+        -0.4851157986078959, 0.8744499196300629, 0.0,
+        3.0032141694995382,
+        // face 10: centre, north, east, i-axis azimuth
+        -0.7405621473854481, 0.6673299564565524, 0.0789837646326737,
+        0.05867569493861568, -0.052873413914935614, 0.9968759024695354,
+        -0.6694212938675647, -0.7428829862883359, 0.0,
+        5.930472956509812,
+        // face 11: centre, north, east, i-axis azimuth
+        -0.8512303986474292, -0.4722343788582682, 0.2289137388687808,
+        0.20017360055602257, 0.11104967124364795, 0.9734467115138433,
+        0.485115798607896, -0.8744499196300628, 0.0,
+        0.13837848409025486,
+        // face 12: centre, north, east, i-axis azimuth
+        0.1055498149613919, -0.9794457296411413, -0.1718874610009365,
+        0.01841679435875448, -0.17089798399892206, 0.9851165924654054,
+        0.9942434602486272, 0.10714449007222314, 0.0,
+        0.4487149470591504,
+        // face 13: centre, north, east, i-axis azimuth
+        0.8075407579970092, -0.1533552485898819, -0.5695261994882688,
+        0.5595263084115215, -0.10625630380794426, 0.8219731796697801,
+        0.18656965018188415, 0.9824417365070609, 0.0,
+        0.15862965011254937,
+        // face 14: centre, north, east, i-axis azimuth
+        0.2846148069787908, 0.8644080972654204, -0.4144792552473539,
+        0.12962562242285572, 0.3936880123167181, 0.9100587601740883,
+        -0.9498376754266556, 0.31274332980910574, 0.0,
+        5.891865957979238,
+        // face 15: centre, north, east, i-axis azimuth
+        -0.7428567301586791, 0.3593941678278027, -0.5648005936517033,
+        -0.5084246035199391, 0.2459758791526299, 0.8252274167832061,
+        -0.43550924329289264, -0.9001842583640595, 2.7755575615628914e-17,
+        2.711123289609793,
+        // face 16: centre, north, east, i-axis azimuth
+        -0.811253470914097, -0.3448953237639382, -0.472138773641393,
+        -0.43450219890112096, -0.18472374164056243, 0.881524235868987,
+        0.39124882757641716, -0.9202849313772767, 0.0,
+        3.294508837434268,
+        // face 17: centre, north, east, i-axis azimuth
+        -0.2199307791404607, -0.6583691780274996, -0.7198475378926182,
+        -0.2280784957754316, -0.6827596045277435, 0.694132208005028,
+        0.9484780715185176, -0.3168427809632305, 0.0,
+        3.80481969224544,
+        // face 18: centre, north, east, i-axis azimuth
+        0.213923483450142, -0.1478171829550704, -0.9656017935214205,
+        0.7944029645987293, -0.5489178021239011, 0.26002533789655186,
+        0.5684722271714837, 0.8227024534633971, 0.0,
+        3.6644388790551923,
+        // face 19: centre, north, east, i-axis azimuth
+        -0.1092625278784796, 0.481195157287321, -0.8697775121287253,
+        -0.1925934259845961, 0.8481867087336084, 0.49344409956464663,
+        -0.9751766364454802, -0.22142838059038328, 0.0,
+        2.361378999196363,
+    ]
+
+    /// ``Frame`` of `face`.
+    @inlinable
+    static func frame(_ face: Int) -> Frame {
+        frameTable.withUnsafeBufferPointer { Frame($0, face: face) }
+    }
 
     /// Largest i+j+k on a face at each Class II resolution 0...16 (0 for Class III).
     @usableFromInline static let maxDimension: [Int] = [
@@ -154,16 +274,6 @@ enum H3Faces {
         var north = H3Vec3.combine(1.0, pole, -pole.dot(p), p)
         north.normalize()
         return (north, north.cross(p))
-    }
-
-    @inlinable
-    static func north(_ face: Int) -> H3Vec3 {
-        H3Vec3(x: tangents[face * 6], y: tangents[face * 6 + 1], z: tangents[face * 6 + 2])
-    }
-
-    @inlinable
-    static func east(_ face: Int) -> H3Vec3 {
-        H3Vec3(x: tangents[face * 6 + 3], y: tangents[face * 6 + 4], z: tangents[face * 6 + 5])
     }
 }
 
@@ -205,33 +315,78 @@ struct H3FaceIJK: Sendable {
     /// Closest face and planar coordinates of `p` on it, in units of the cell spacing at `res`.
     @inlinable
     static func hex2d(_ p: H3Vec3, resolution res: Int) -> (face: Int, point: H3Vec2) {
-        var face = 0
-        var sqd = 5.0
+        let (face, sqd) = closestFace(p)
+        return H3Faces.frameTable.withUnsafeBufferPointer { table in
+            var r = H3Math.acos(1 - sqd * 0.5)
+            if r < H3Constants.epsilon { return (face, H3Vec2(x: 0, y: 0)) }
+            // Azimuth of p seen from the face centre, in the centre's tangent plane.
+            let frame = H3Faces.Frame(table, face: face)
+            var projected = H3Vec3.combine(1.0, p, -p.dot(frame.center), frame.center)
+            projected.normalize()
+            let azimuth = H3Math.atan2(projected.dot(frame.east), projected.dot(frame.north))
+            var theta = H3Math.positiveAngle(frame.iAxisAzimuth - H3Math.positiveAngle(azimuth))
+            if res & 1 == 1 { theta = H3Math.positiveAngle(theta - H3Constants.aperture7RotationRadians) }
+            r = H3Math.tan(r)
+            r *= H3Constants.inverseRes0UnitGnomonic
+            for _ in 0..<res { r *= H3Constants.sqrt7 }
+            return (face, H3Vec2(x: r * H3Math.cos(theta), y: r * H3Math.sin(theta)))
+        }
+    }
+
+    /// The face whose centre is nearest to `p` and the squared distance to it: the reference's
+    /// scan over the 20 faces, keeping the first face on a tie. The faces are scanned as four
+    /// interleaved blocks (0–4, 5–9, 10–14, 15–19), each keeping its own first minimum, so the
+    /// four comparison chains run side by side; merging the blocks in order keeps the first minimum.
+    @inlinable
+    static func closestFace(_ p: H3Vec3) -> (face: Int, sqd: Double) {
         H3Faces.centers.withUnsafeBufferPointer { c in
-            for f in 0..<20 {
-                let dx = c[f * 3] - p.x
-                let dy = c[f * 3 + 1] - p.y
-                let dz = c[f * 3 + 2] - p.z
-                let d = dx * dx + dy * dy + dz * dz
-                if d < sqd {
-                    face = f
-                    sqd = d
+            @inline(__always)
+            func distance(_ f: Int) -> Double {
+                let dx = c[f &* 3] - p.x
+                let dy = c[f &* 3 &+ 1] - p.y
+                let dz = c[f &* 3 &+ 2] - p.z
+                return dx * dx + dy * dy + dz * dz
+            }
+            var d0 = 5.0
+            var d1 = 5.0
+            var d2 = 5.0
+            var d3 = 5.0
+            var f0 = 0
+            var f1 = 5
+            var f2 = 10
+            var f3 = 15
+            for k in 0..<5 {
+                let e0 = distance(k)
+                let e1 = distance(5 &+ k)
+                let e2 = distance(10 &+ k)
+                let e3 = distance(15 &+ k)
+                if e0 < d0 {
+                    d0 = e0
+                    f0 = k
+                }
+                if e1 < d1 {
+                    d1 = e1
+                    f1 = 5 &+ k
+                }
+                if e2 < d2 {
+                    d2 = e2
+                    f2 = 10 &+ k
+                }
+                if e3 < d3 {
+                    d3 = e3
+                    f3 = 15 &+ k
                 }
             }
+            if d1 < d0 {
+                d0 = d1
+                f0 = f1
+            }
+            if d3 < d2 {
+                d2 = d3
+                f2 = f3
+            }
+            return d2 < d0 ? (f2, d2) : (f0, d0)
         }
-        var r = H3Math.acos(1 - sqd * 0.5)
-        if r < H3Constants.epsilon { return (face, H3Vec2(x: 0, y: 0)) }
-        // Azimuth of p seen from the face centre, in the centre's tangent plane.
-        let centre = H3Faces.center(face)
-        var projected = H3Vec3.combine(1.0, p, -p.dot(centre), centre)
-        projected.normalize()
-        let azimuth = H3Math.atan2(projected.dot(H3Faces.east(face)), projected.dot(H3Faces.north(face)))
-        var theta = H3Math.positiveAngle(H3Faces.axesAzimuths[face * 3] - H3Math.positiveAngle(azimuth))
-        if res & 1 == 1 { theta = H3Math.positiveAngle(theta - H3Constants.aperture7RotationRadians) }
-        r = H3Math.tan(r)
-        r *= H3Constants.inverseRes0UnitGnomonic
-        for _ in 0..<res { r *= H3Constants.sqrt7 }
-        return (face, H3Vec2(x: r * H3Math.cos(theta), y: r * H3Math.sin(theta)))
     }
 
     /// The unit vector of planar point `v` on `face` at resolution `res`; `substrate` means the
@@ -251,9 +406,10 @@ struct H3FaceIJK: Sendable {
         if !substrate && res & 1 == 1 {
             theta = H3Math.positiveAngle(theta + H3Constants.aperture7RotationRadians)
         }
-        theta = H3Math.positiveAngle(H3Faces.axesAzimuths[face * 3] - theta)
-        let dir = H3Vec3.combine(H3Math.cos(theta), H3Faces.north(face), H3Math.sin(theta), H3Faces.east(face))
-        var out = H3Vec3.combine(H3Math.cos(r), H3Faces.center(face), H3Math.sin(r), dir)
+        let frame = H3Faces.frame(face)
+        theta = H3Math.positiveAngle(frame.iAxisAzimuth - theta)
+        let dir = H3Vec3.combine(H3Math.cos(theta), frame.north, H3Math.sin(theta), frame.east)
+        var out = H3Vec3.combine(H3Math.cos(r), frame.center, H3Math.sin(r), dir)
         out.normalize()
         return out
     }

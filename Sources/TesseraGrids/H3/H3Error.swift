@@ -7,7 +7,7 @@ public struct H3Error: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case latitudeDomain, longitudeDomain, resolutionDomain, invalidCell, malformedCell
-            case resolutionMismatch, invalidArgument, pentagonDistortion
+            case resolutionMismatch, invalidArgument, pentagonDistortion, outOfReach
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -28,6 +28,9 @@ public struct H3Error: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(.invalidArgument)
         /// The grid walk crossed a pentagon's deleted sub-sequence and has no answer.
         public static let pentagonDistortion = Code(.pentagonDistortion)
+        /// The cells are too far apart, or on opposite sides of a pentagon, for local IJ coordinates
+        /// (where the reference's `gridDistance` and `cellToLocalIj` return `E_FAILED`).
+        public static let outOfReach = Code(.outOfReach)
 
         public var description: String {
             switch base {
@@ -39,6 +42,7 @@ public struct H3Error: Error, Hashable, Sendable, CustomStringConvertible {
             case .resolutionMismatch: "resolution mismatch"
             case .invalidArgument: "invalid argument"
             case .pentagonDistortion: "pentagon distortion"
+            case .outOfReach: "out of reach"
             }
         }
     }

@@ -6,7 +6,11 @@ extension H3Cell {
         let own = H3Bits.resolution(rawValue)
         let r = resolution.value
         guard r <= own else {
-            throw H3Error(.resolutionMismatch, field: "resolution", reason: "parent resolution \(r) is finer than \(own)")
+            throw H3Error(
+                .resolutionMismatch,
+                field: "resolution",
+                reason: "parent resolution \(r) is finer than \(own)"
+            )
         }
         var h = H3Bits.setResolution(rawValue, r)
         for i in stride(from: r + 1, through: own, by: 1) { h = H3Bits.setDigit(h, i, 7) }
@@ -20,7 +24,11 @@ extension H3Cell {
         let own = H3Bits.resolution(rawValue)
         let r = resolution.value
         guard r >= own else {
-            throw H3Error(.resolutionMismatch, field: "resolution", reason: "child resolution \(r) is coarser than \(own)")
+            throw H3Error(
+                .resolutionMismatch,
+                field: "resolution",
+                reason: "child resolution \(r) is coarser than \(own)"
+            )
         }
         return H3Cell(unchecked: H3Bits.setResolution(H3Bits.zeroDigits(rawValue, own + 1, r), r))
     }
@@ -31,8 +39,10 @@ extension H3Cell {
         let own = H3Bits.resolution(rawValue)
         guard resolution.value >= own else {
             throw H3Error(
-                .resolutionMismatch, field: "resolution",
-                reason: "child resolution \(resolution.value) is coarser than \(own)")
+                .resolutionMismatch,
+                field: "resolution",
+                reason: "child resolution \(resolution.value) is coarser than \(own)"
+            )
         }
         var p = 1
         for _ in own..<resolution.value { p *= 7 }

@@ -108,9 +108,11 @@ enum H3Bits {
     /// An index with mode "cell", resolution 0, base cell 0 and every digit 7.
     @usableFromInline static let cellTemplate: UInt64 = 0x0800_1fff_ffff_ffff
 
-    @inlinable static func resolution(_ h: UInt64) -> Int { Int((h >> 52) & 0xf) }
-    @inlinable static func baseCell(_ h: UInt64) -> Int { Int((h >> 45) & 0x7f) }
-    @inlinable static func digit(_ h: UInt64, _ r: Int) -> Int { Int((h >> UInt64((15 - r) * 3)) & 7) }
+    @inlinable @inline(__always) static func resolution(_ h: UInt64) -> Int { Int((h >> 52) & 0xf) }
+    @inlinable @inline(__always) static func baseCell(_ h: UInt64) -> Int { Int((h >> 45) & 0x7f) }
+    @inlinable @inline(__always) static func digit(_ h: UInt64, _ r: Int) -> Int {
+        Int((h >> UInt64((15 - r) * 3)) & 7)
+    }
 
     @inlinable
     static func setResolution(_ h: UInt64, _ r: Int) -> UInt64 { (h & ~(0xf << 52)) | UInt64(r) << 52 }
@@ -124,53 +126,83 @@ enum H3Bits {
         return (h & ~(7 << shift)) | UInt64(d) << shift
     }
 
+    /// Mask of the digit bits 1...`res` (digit r at bits 3·(15 − r) ..< 3·(15 − r) + 3).
+    @inlinable @inline(__always)
+    static func digitMask(_ res: Int) -> UInt64 {
+        let unused = UInt64(3 * (15 - res))
+        return (((1 << 45) - 1) >> unused) << unused
+    }
+
     /// The first non-zero digit, or 0 when all digits up to the resolution are 0.
-    @inlinable
+    @inlinable @inline(__always)
     static func leadingNonZeroDigit(_ h: UInt64) -> Int {
-        let res = resolution(h)
-        for r in stride(from: 1, through: res, by: 1) {
-            let d = digit(h, r)
-            if d != 0 { return d }
-        }
-        return 0
+        let used = h & digitMask(resolution(h))
+        guard used != 0 else { return 0 }
+        // The highest set bit lies in the first non-zero digit.
+        let shift = UInt64((63 - used.leadingZeroBitCount) / 3 * 3)
+        return Int((used >> shift) & 7)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func isPentagon(_ h: UInt64) -> Bool {
-        H3BaseCells.pentagon[baseCell(h)] != 0 && leadingNonZeroDigit(h) == 0
+        H3BaseCells.pentagon[baseCell(h)] != 0 && h & digitMask(resolution(h)) == 0
     }
 
+    /// Every digit 1...res rotated 60° counter-clockwise at once.
+    ///
+    /// A digit's three bits are its unit vector's i, j, k components. Rotating counter-clockwise
+    /// maps (i, j, k) to (i + k, i + j, j + k), normalised: for a one-bit digit each new bit is an OR
+    /// of two old bits, for a two-bit digit an AND (0 and 7 map to themselves either way), so all
+    /// fifteen digits rotate together with bitwise operations on the three bit lanes.
     @inlinable
     static func rotate60CounterClockwise(_ h: UInt64) -> UInt64 {
-        var h = h
-        for r in stride(from: 1, through: resolution(h), by: 1) {
-            h = setDigit(h, r, H3Digit.rotate60CounterClockwise(digit(h, r)))
-        }
-        return h
+        let lane: UInt64 = 0o111_111_111_111_111
+        let k = h & lane
+        let j = (h >> 1) & lane
+        let i = (h >> 2) & lane
+        let two = (i & j) | (i & k) | (j & k)
+        let ni = (two & i & k) | (~two & (i | k))
+        let nj = (two & i & j) | (~two & (i | j))
+        let nk = (two & j & k) | (~two & (j | k))
+        let rotated = (ni & lane) << 2 | (nj & lane) << 1 | (nk & lane)
+        let mask = digitMask(resolution(h))
+        return (h & ~mask) | (rotated & mask)
     }
 
+    /// Every digit 1...res rotated 60° clockwise at once: (i, j, k) to (i + j, j + k, i + k), normalised.
     @inlinable
     static func rotate60Clockwise(_ h: UInt64) -> UInt64 {
+        let lane: UInt64 = 0o111_111_111_111_111
+        let k = h & lane
+        let j = (h >> 1) & lane
+        let i = (h >> 2) & lane
+        let two = (i & j) | (i & k) | (j & k)
+        let ni = (two & i & j) | (~two & (i | j))
+        let nj = (two & j & k) | (~two & (j | k))
+        let nk = (two & i & k) | (~two & (i | k))
+        let rotated = (ni & lane) << 2 | (nj & lane) << 1 | (nk & lane)
+        let mask = digitMask(resolution(h))
+        return (h & ~mask) | (rotated & mask)
+    }
+
+    /// `times` (0...5) counter-clockwise rotations; more than three are done as clockwise ones.
+    @inlinable
+    static func rotate60CounterClockwise(_ h: UInt64, times: Int) -> UInt64 {
         var h = h
-        for r in stride(from: 1, through: resolution(h), by: 1) {
-            h = setDigit(h, r, H3Digit.rotate60Clockwise(digit(h, r)))
+        if times > 3 {
+            for _ in times..<6 { h = rotate60Clockwise(h) }
+        } else {
+            for _ in 0..<times { h = rotate60CounterClockwise(h) }
         }
         return h
     }
 
-    /// Counter-clockwise rotation of a pentagon-based index, stepping over the deleted k sub-sequence.
+    /// Counter-clockwise rotation of a pentagon-based index, stepping over the deleted k sub-sequence:
+    /// when the first non-zero digit becomes 1 (k), everything turns once more.
     @inlinable
     static func rotatePentagon60CounterClockwise(_ h: UInt64) -> UInt64 {
-        var h = h
-        var foundFirstNonZero = false
-        for r in stride(from: 1, through: resolution(h), by: 1) {
-            h = setDigit(h, r, H3Digit.rotate60CounterClockwise(digit(h, r)))
-            if !foundFirstNonZero && digit(h, r) != 0 {
-                foundFirstNonZero = true
-                if leadingNonZeroDigit(h) == 1 { h = rotate60CounterClockwise(h) }
-            }
-        }
-        return h
+        let h = rotate60CounterClockwise(h)
+        return leadingNonZeroDigit(h) == 1 ? rotate60CounterClockwise(h) : h
     }
 
     /// Clears digits `start...end` to 0.

@@ -16,7 +16,10 @@ public struct H3LatLng: Hashable, Sendable, CustomStringConvertible {
         }
         guard longitude.isFinite, longitude >= -180, longitude <= 180 else {
             throw H3Error(
-                .longitudeDomain, field: "longitude", reason: "\(longitude) is not a finite value in [-180, 180]")
+                .longitudeDomain,
+                field: "longitude",
+                reason: "\(longitude) is not a finite value in [-180, 180]"
+            )
         }
         self.latitude = latitude
         self.longitude = longitude
@@ -38,15 +41,17 @@ public struct H3LatLng: Hashable, Sendable, CustomStringConvertible {
 
     /// The cell containing this location at `resolution` (the reference's `latLngToCell`).
     ///
-    /// Allocation-free; about a hundred nanoseconds.
-    @inlinable
+    /// Allocation-free; about a hundred nanoseconds. Not inlinable on purpose: inside its own
+    /// module the tables are reached directly, without lazy-initialisation checks.
     public func cell(at resolution: H3Resolution) -> H3Cell {
         let v = H3Vec3(
             latitude: latitude * H3Constants.degreesToRadians,
             longitude: longitude * H3Constants.degreesToRadians
         )
         let res = resolution.value
-        return H3Cell(unchecked: H3Bits.index(H3FaceIJK.project(v, resolution: res), resolution: res))
+        let (face, point) = H3FaceIJK.hex2d(v, resolution: res)
+        let (i, j) = H3CoordIJK.twoAxis(hex2d: point)
+        return H3Cell(unchecked: H3Bits.index(face: face, i: i, j: j, resolution: res))
     }
 }
 

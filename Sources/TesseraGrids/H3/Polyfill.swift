@@ -17,7 +17,9 @@ public enum H3Polyfill {
     /// - Throws: ``H3Error`` `.latitudeDomain` / `.longitudeDomain` naming the position for a
     ///   coordinate out of range, `.invalidArgument` for non-areal geometry or a ring of 1–2 points.
     public static func cells(
-        covering geometry: Geometry, at resolution: H3Resolution, containment: H3Containment = .center
+        covering geometry: Geometry,
+        at resolution: H3Resolution,
+        containment: H3Containment = .center
     ) throws(H3Error) -> [H3Cell] {
         var polygons: [Polygon] = []
         try collect(geometry, path: "geometry", into: &polygons)
@@ -70,7 +72,8 @@ public enum H3Polyfill {
     }
 
     @usableFromInline
-    static func includes(_ cell: UInt64, _ poly: H3GeoPolygon, resolution res: Int, containment: H3Containment) -> Bool {
+    static func includes(_ cell: UInt64, _ poly: H3GeoPolygon, resolution res: Int, containment: H3Containment) -> Bool
+    {
         let centre = H3Bits.faceIJK(cell).sphere(resolution: res)
         if poly.contains(lat: centre.latitude, lng: centre.longitude) { return true }
         guard containment == .overlap else { return false }
@@ -258,20 +261,28 @@ struct H3GeoPolygon: Sendable {
             for (k, p) in ring.enumerated() {
                 guard p.latitude.isFinite, abs(p.latitude) <= 90 else {
                     throw H3Error(
-                        .latitudeDomain, field: "\(path).rings[\(r)][\(k)]",
-                        reason: "latitude \(p.latitude) is not a finite value in [-90, 90]")
+                        .latitudeDomain,
+                        field: "\(path).rings[\(r)][\(k)]",
+                        reason: "latitude \(p.latitude) is not a finite value in [-90, 90]"
+                    )
                 }
                 guard p.longitude.isFinite, abs(p.longitude) <= 180 else {
                     throw H3Error(
-                        .longitudeDomain, field: "\(path).rings[\(r)][\(k)]",
-                        reason: "longitude \(p.longitude) is not a finite value in [-180, 180]")
+                        .longitudeDomain,
+                        field: "\(path).rings[\(r)][\(k)]",
+                        reason: "longitude \(p.longitude) is not a finite value in [-180, 180]"
+                    )
                 }
                 loop.append((p.latitude * H3Constants.degreesToRadians, p.longitude * H3Constants.degreesToRadians))
             }
             // Rings arrive closed (GeoJSON); the algorithms close them implicitly.
             if loop.count > 1, let f = loop.first, let l = loop.last, f == l { loop.removeLast() }
             if loop.count == 1 || loop.count == 2 {
-                throw H3Error(.invalidArgument, field: "\(path).rings[\(r)]", reason: "a ring needs at least 3 distinct points")
+                throw H3Error(
+                    .invalidArgument,
+                    field: "\(path).rings[\(r)]",
+                    reason: "a ring needs at least 3 distinct points"
+                )
             }
             loops.append(loop)
         }
@@ -284,8 +295,12 @@ struct H3GeoPolygon: Sendable {
     @usableFromInline
     static func box(_ loop: H3GeoLoop) -> H3BBox {
         guard !loop.isEmpty else { return H3BBox(north: 0, south: 0, east: 0, west: 0) }
-        var b = H3BBox(north: -Double.greatestFiniteMagnitude, south: .greatestFiniteMagnitude,
-                       east: -Double.greatestFiniteMagnitude, west: .greatestFiniteMagnitude)
+        var b = H3BBox(
+            north: -Double.greatestFiniteMagnitude,
+            south: .greatestFiniteMagnitude,
+            east: -Double.greatestFiniteMagnitude,
+            west: .greatestFiniteMagnitude
+        )
         var minPositive = Double.greatestFiniteMagnitude
         var maxNegative = -Double.greatestFiniteMagnitude
         var transmeridian = false
@@ -336,7 +351,8 @@ struct H3GeoPolygon: Sendable {
     @usableFromInline
     func contains(lat: Double, lng: Double) -> Bool {
         guard H3GeoPolygon.loopContains(outer, box: boxes[0], lat: lat, lng: lng) else { return false }
-        for (i, hole) in holes.enumerated() where H3GeoPolygon.loopContains(hole, box: boxes[i + 1], lat: lat, lng: lng) {
+        for (i, hole) in holes.enumerated() where H3GeoPolygon.loopContains(hole, box: boxes[i + 1], lat: lat, lng: lng)
+        {
             return false
         }
         return true
@@ -344,8 +360,10 @@ struct H3GeoPolygon: Sendable {
 
     @usableFromInline
     static func linesCross(
-        _ a1: (lat: Double, lng: Double), _ a2: (lat: Double, lng: Double),
-        _ b1: (lat: Double, lng: Double), _ b2: (lat: Double, lng: Double)
+        _ a1: (lat: Double, lng: Double),
+        _ a2: (lat: Double, lng: Double),
+        _ b1: (lat: Double, lng: Double),
+        _ b2: (lat: Double, lng: Double)
     ) -> Bool {
         let denom = (b2.lng - b1.lng) * (a2.lat - a1.lat) - (b2.lat - b1.lat) * (a2.lng - a1.lng)
         if denom == 0 { return false }
@@ -390,7 +408,8 @@ struct H3GeoPolygon: Sendable {
     @usableFromInline
     func crossesBoundary(_ boundary: H3Boundary, box: H3BBox) -> Bool {
         if H3GeoPolygon.loopCrosses(outer, box: boxes[0], boundary, box: box) { return true }
-        for (i, hole) in holes.enumerated() where H3GeoPolygon.loopCrosses(hole, box: boxes[i + 1], boundary, box: box) {
+        for (i, hole) in holes.enumerated() where H3GeoPolygon.loopCrosses(hole, box: boxes[i + 1], boundary, box: box)
+        {
             return true
         }
         return false
@@ -555,11 +574,17 @@ enum H3PolyfillTables {
 
     /// The cell containing the north pole at each resolution.
     @usableFromInline static let northPoleCells: [UInt64] = [
-        0x8001fffffffffff, 0x81033ffffffffff, 0x820327fffffffff, 0x830326fffffffff, 0x8403263ffffffff, 0x85032623fffffff, 0x860326237ffffff, 0x870326233ffffff, 0x880326233bfffff, 0x890326233abffff, 0x8a0326233ab7fff, 0x8b0326233ab0fff, 0x8c0326233ab03ff, 0x8d0326233ab03bf, 0x8e0326233ab039f, 0x8f0326233ab0399
+        0x8001fffffffffff, 0x81033ffffffffff, 0x820327fffffffff, 0x830326fffffffff, 0x8403263ffffffff,
+        0x85032623fffffff, 0x860326237ffffff, 0x870326233ffffff, 0x880326233bfffff, 0x890326233abffff,
+        0x8a0326233ab7fff, 0x8b0326233ab0fff, 0x8c0326233ab03ff, 0x8d0326233ab03bf, 0x8e0326233ab039f,
+        0x8f0326233ab0399,
     ]
 
     /// The cell containing the south pole at each resolution.
     @usableFromInline static let southPoleCells: [UInt64] = [
-        0x80f3fffffffffff, 0x81f2bffffffffff, 0x82f297fffffffff, 0x83f293fffffffff, 0x84f2939ffffffff, 0x85f29383fffffff, 0x86f29380fffffff, 0x87f29380effffff, 0x88f29380e1fffff, 0x89f29380e0fffff, 0x8af29380e0d7fff, 0x8bf29380e0d0fff, 0x8cf29380e0d0dff, 0x8df29380e0d0cff, 0x8ef29380e0d0cc7, 0x8ff29380e0d0cc4
+        0x80f3fffffffffff, 0x81f2bffffffffff, 0x82f297fffffffff, 0x83f293fffffffff, 0x84f2939ffffffff,
+        0x85f29383fffffff, 0x86f29380fffffff, 0x87f29380effffff, 0x88f29380e1fffff, 0x89f29380e0fffff,
+        0x8af29380e0d7fff, 0x8bf29380e0d0fff, 0x8cf29380e0d0dff, 0x8df29380e0d0cff, 0x8ef29380e0d0cc7,
+        0x8ff29380e0d0cc4,
     ]
 }

@@ -49,10 +49,18 @@ import Testing
         }
     }
 
-    @Test(arguments: [UInt64](arrayLiteral:
-        0, 0x8928308280ffff7, 0x0928308280fffff, 0x89f4308280fffff, 0x8128308280fffff,
-        0x8009fffffffffff | (1 << 63), 0x8109fffffffffff & ~(UInt64(7) << 42) | (UInt64(1) << 42)
-    ))
+    @Test(
+        arguments: [UInt64](
+            arrayLiteral:
+                0,
+            0x8928308280ffff7,
+            0x0928308280fffff,
+            0x89f4308280fffff,
+            0x8128308280fffff,
+            0x8009fffffffffff | (1 << 63),
+            0x8109fffffffffff & ~(UInt64(7) << 42) | (UInt64(1) << 42)
+        )
+    )
     func invalidIndicesAreRefused(value: UInt64) {
         #expect(!H3Cell.isValid(value))
         #expect(throws: H3Error.self) { try H3Cell(value) }
@@ -69,9 +77,17 @@ import Testing
         }
     }
 
-    @Test(arguments: [(Double, Double)](arrayLiteral:
-        (.nan, 0), (0, .nan), (91, 0), (-90.0001, 0), (0, 180.5), (.infinity, 0), (0, -.infinity)
-    ))
+    @Test(
+        arguments: [(Double, Double)](
+            arrayLiteral: (.nan, 0),
+            (0, .nan),
+            (91, 0),
+            (-90.0001, 0),
+            (0, 180.5),
+            (.infinity, 0),
+            (0, -.infinity)
+        )
+    )
     func badCoordinatesAreRefused(lat: Double, lng: Double) {
         do {
             _ = try H3LatLng(latitude: lat, longitude: lng)

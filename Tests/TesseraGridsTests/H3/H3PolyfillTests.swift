@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TesseraGeometry
+import Testing
 
 @testable import TesseraGrids
 
@@ -37,11 +37,13 @@ import TesseraGeometry
             let overlap = try H3Polyfill.cells(covering: c.geometry, at: c.resolution, containment: .overlap)
             if Set(centre) != c.center {
                 failures.append(
-                    "case \(i) centre: \(Set(centre).subtracting(c.center).count) extra, \(c.center.subtracting(centre).count) missing")
+                    "case \(i) centre: \(Set(centre).subtracting(c.center).count) extra, \(c.center.subtracting(centre).count) missing"
+                )
             }
             if Set(overlap) != c.overlap {
                 failures.append(
-                    "case \(i) overlap: \(Set(overlap).subtracting(c.overlap).count) extra, \(c.overlap.subtracting(overlap).count) missing")
+                    "case \(i) overlap: \(Set(overlap).subtracting(c.overlap).count) extra, \(c.overlap.subtracting(overlap).count) missing"
+                )
             }
             if c.overlap.count > c.center.count { extraInOverlap += 1 }
         }

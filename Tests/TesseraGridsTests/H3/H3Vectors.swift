@@ -26,7 +26,8 @@ enum H3Vectors {
     }
 
     private static let generated: Result<URL, Error> = Result {
-        let marker = fullDirectory.appendingPathComponent("polygons.json")
+        // The last file the generator writes: an older set without it is generated again.
+        let marker = fullDirectory.appendingPathComponent("localij.txt")
         if FileManager.default.fileExists(atPath: marker.path) { return fullDirectory }
         let env = ProcessInfo.processInfo.environment
         let python = env["TESSERA_PYTHON"] ?? packageRoot.appendingPathComponent(".venv/bin/python").path

@@ -54,8 +54,9 @@ public struct S2LatLng: Hashable, Sendable {
     ///
     /// Fast path (``approximateLeafCell()``), then the exact reference computation for the
     /// few points it cannot decide; either way the id is the reference's. See the error budget
-    /// on ``approximateLeafCell()``.
-    @inlinable
+    /// on ``approximateLeafCell()``. Always inlined (the rare exact path is a call), so that
+    /// a caller's loop over positions keeps its state in registers.
+    @inlinable @inline(__always)
     public var leafCell: S2CellID {
         if let id = approximateLeafCell() { return id }
         return exactLeafCell()

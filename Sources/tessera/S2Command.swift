@@ -17,7 +17,8 @@ struct S2Index: AsyncParsableCommand {
         discussion: """
             Reads one 'lat,lng' pair per line (degrees, WGS84) and prints the token of the \
             containing cell at --level, one per line, in input order. A bad line stops the \
-            command with its line number and field, and a non-zero exit.
+            command with its line number and field, and a non-zero exit, before anything is \
+            printed.
             """
     )
 
@@ -36,7 +37,9 @@ struct S2Index: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let source = file ?? "stdin"
-        var out = StandardOutput()
+        // All lines are checked before the first token is printed, so that bad input leaves
+        // no partial output behind.
+        var cells: [S2CellID] = []
         var lineNumber = 0
         let text = String(decoding: try CommandInput.readAll(file), as: UTF8.self)
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -60,13 +63,14 @@ struct S2Index: AsyncParsableCommand {
                 } catch {
                     throw S2InputError(error.message)
                 }
-                out.write(position.cell(at: cellLevel).token)
+                cells.append(position.cell(at: cellLevel))
             } catch let error as S2InputError {
-                out.flush()
                 printError("\(source):\(lineNumber): \(error.message)")
                 throw ExitCode(2)
             }
         }
+        var out = StandardOutput()
+        for cell in cells { out.write(cell.token) }
         out.flush()
     }
 }

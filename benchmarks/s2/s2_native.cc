@@ -1,10 +1,12 @@
 // Native reference timings for benchmarks/s2/run.sh: Debian's libs2 (s2geometry C++).
-// Usage: s2_native POINTS_FILE   (lines: "lat lng" in degrees)
+// Usage: s2_native POINTS_FILE [NAME...]   (lines: "lat lng" in degrees; NAMEs pick measurements,
+// e.g. for `valgrind --tool=callgrind`; all of them by default)
 // Prints one "name ns_per_op" line per measurement, on the same workloads as s2-bench.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "s2/s2cell_id.h"
@@ -23,8 +25,29 @@ static double Now() {
   return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+static int g_argc;
+static char** g_argv;
+
+// True when measurement `name` was named on the command line, or none was.
+static bool Selected(const char* name) {
+  if (g_argc <= 2) return true;
+  for (int i = 2; i < g_argc; ++i)
+    if (std::strcmp(g_argv[i], name) == 0) return true;
+  return false;
+}
+
 template <typename F>
-double Measure(size_t ops, F body, int rounds = 25) {
+double Measure(size_t ops, F body, int rounds = 25);
+
+// Runs measurement `name` (ops operations per call of body) and prints it, when selected.
+template <typename F>
+void Report(const char* name, size_t ops, F body) {
+  if (!Selected(name)) return;
+  std::printf("%s %.2f\n", name, Measure(ops, body));
+}
+
+template <typename F>
+double Measure(size_t ops, F body, int rounds) {
   double best = 1e300;
   uint64_t sink = 0;
   for (int r = 0; r < rounds; ++r) {
@@ -50,6 +73,8 @@ std::unique_ptr<S2Polygon> Star() {
 }
 
 int main(int argc, char** argv) {
+  g_argc = argc;
+  g_argv = argv;
   const char* path = argc > 1 ? argv[1] : "benchmarks/out/s2-points.txt";
   FILE* f = std::fopen(path, "r");
   if (!f) { std::printf("cannot open %s\n", path); return 1; }
@@ -59,29 +84,29 @@ int main(int argc, char** argv) {
   std::fclose(f);
   const size_t n = lat.size();
 
-  std::printf("latlng_to_cell_leaf %.2f\n", Measure(n, [&] {
+  Report("latlng_to_cell_leaf", n, [&] {
     uint64_t acc = 0;
     for (size_t i = 0; i < n; ++i) acc += S2CellId(S2LatLng::FromDegrees(lat[i], lng[i])).id();
     return acc;
-  }));
-  std::printf("latlng_to_cell_level12 %.2f\n", Measure(n, [&] {
+  });
+  Report("latlng_to_cell_level12", n, [&] {
     uint64_t acc = 0;
     for (size_t i = 0; i < n; ++i) acc += S2CellId(S2LatLng::FromDegrees(lat[i], lng[i])).parent(12).id();
     return acc;
-  }));
+  });
   std::vector<S2CellId> cells;
   for (size_t i = 0; i < n; ++i) cells.push_back(S2CellId(S2LatLng::FromDegrees(lat[i], lng[i])).parent(12));
-  std::printf("cell_to_token %.2f\n", Measure(n, [&] {
+  Report("cell_to_token", n, [&] {
     uint64_t acc = 0;
     for (const auto& c : cells) acc += c.ToToken().size();
     return acc;
-  }));
-  std::printf("cell_edge_neighbors %.2f\n", Measure(n, [&] {
+  });
+  Report("cell_edge_neighbors", n, [&] {
     uint64_t acc = 0;
     S2CellId nb[4];
     for (const auto& c : cells) { c.GetEdgeNeighbors(nb); acc += nb[0].id(); }
     return acc;
-  }));
+  });
 
   auto star = Star();
   struct Case { const char* name; int min, max, cells; };
@@ -90,11 +115,11 @@ int main(int argc, char** argv) {
     o.set_min_level(c.min); o.set_max_level(c.max); o.set_max_cells(c.cells);
     S2RegionCoverer coverer(o);
     int reps = 20;
-    std::printf("%s %.2f\n", c.name, Measure(reps, [&] {
+    Report(c.name, reps, [&] {
       uint64_t acc = 0;
       for (int r = 0; r < reps; ++r) { std::vector<S2CellId> out; coverer.GetCovering(*star, &out); acc += out.size(); }
       return acc;
-    }));
+    });
   }
   return 0;
 }

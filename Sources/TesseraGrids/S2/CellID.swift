@@ -68,20 +68,43 @@ public struct S2CellID: Hashable, Comparable, Sendable {
     /// The leaf cell at leaf-grid position `(i, j)` on `face`.
     @inlinable @inline(__always)
     init(face: Int, i: Int, j: Int) {
-        // Five lookups of six levels each (see S2HilbertCurve.positionsAllOrientations); the
-        // same curve as s2geometry's eight lookups of four levels.
-        var n = UInt64(truncatingIfNeeded: face) << 60
-        var orientation = face & S2HilbertCurve.swapMask
+        self.init(face: face, i: UInt64(truncatingIfNeeded: i), j: UInt64(truncatingIfNeeded: j))
+    }
+
+    /// The leaf cell at leaf-grid position `(i, j)` (each below 2³⁰) on `face` (0...5).
+    ///
+    /// The same Hilbert curve as s2geometry's eight lookups of four levels, in five lookups of
+    /// six levels, written out so that every shift is a constant (see
+    /// ``S2HilbertCurve/positionsAllOrientations``).
+    @inlinable @inline(__always)
+    init(face: Int, i: UInt64, j: UInt64) {
         let table = S2HilbertCurve.positionsAllOrientations
-        var k = 4
-        while k >= 0 {
-            let index = (((i &>> (k &* 6)) & 63) &<< 6) | ((j &>> (k &* 6)) & 63)
-            let entry = Int(truncatingIfNeeded: (table[index] &>> UInt64(orientation &<< 4)) & 0x3FFF)
-            n |= UInt64(truncatingIfNeeded: entry &>> 2) &<< UInt64(k &* 12)
-            orientation = entry & 3
-            k &-= 1
-        }
+        var n = UInt64(truncatingIfNeeded: face) &<< 60
+        var orientation = UInt64(truncatingIfNeeded: face & S2HilbertCurve.swapMask) &<< 4
+        S2CellID.hilbertStep(table, i, j, 24, &n, &orientation)
+        S2CellID.hilbertStep(table, i, j, 18, &n, &orientation)
+        S2CellID.hilbertStep(table, i, j, 12, &n, &orientation)
+        S2CellID.hilbertStep(table, i, j, 6, &n, &orientation)
+        S2CellID.hilbertStep(table, i, j, 0, &n, &orientation)
         self.id = n &* 2 &+ 1
+    }
+
+    /// Six levels of the curve: the position of `(i, j)`'s bits `shift..<shift + 6` within
+    /// the block, ORed into `n` at bit `2 · shift`, and the orientation (kept as the shift,
+    /// 16 × orientation, that selects its field of the table entry) for the next block.
+    @inlinable @inline(__always)
+    static func hilbertStep(
+        _ table: UnsafePointer<UInt64>,
+        _ i: UInt64,
+        _ j: UInt64,
+        _ shift: UInt64,
+        _ n: inout UInt64,
+        _ orientation: inout UInt64
+    ) {
+        let index = (((i &>> shift) & 63) &<< 6) | ((j &>> shift) & 63)
+        let entry = table[Int(truncatingIfNeeded: index)] &>> orientation
+        n |= ((entry &>> 2) & 0xFFF) &<< (2 &* shift)
+        orientation = (entry & 3) &<< 4
     }
 
     /// The lowest set bit of a cell at `level`.

@@ -1,6 +1,7 @@
 // Side-by-side S2 timings: reads the points file written by benchmarks/s2/run.py and prints one
 // "name ns_per_op" line per measurement, on the same workloads as benchmarks/s2/s2_native.cc.
-// Usage: s2-bench POINTS_FILE   (lines: "lat lng", degrees)
+// Usage: s2-bench POINTS_FILE [NAME...]   (lines: "lat lng", degrees; NAMEs pick measurements,
+// e.g. for `valgrind --tool=callgrind`; all of them by default)
 import TesseraGeometry
 import TesseraGrids
 
@@ -30,8 +31,13 @@ func measure(_ ops: Int, rounds: Int = 25, _ body: () -> UInt64) -> Double {
     return best
 }
 
-func report(_ name: String, _ ns: Double) {
-    print(name, (ns * 100).rounded() / 100)
+/// The measurements named on the command line after the points file; empty means all.
+let selected = Set(CommandLine.arguments.dropFirst(2))
+
+/// Runs and prints measurement `name` when it is selected.
+func report(_ name: String, _ ns: @autoclosure () -> Double) {
+    guard selected.isEmpty || selected.contains(name) else { return }
+    print(name, (ns() * 100).rounded() / 100)
 }
 
 let path = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "benchmarks/out/s2-points.txt"

@@ -84,6 +84,11 @@ public struct S2LatLng: Hashable, Sendable {
     /// coordinates) this returns nil and the caller runs the exact computation.
     ///
     /// No `Double` → `Int` conversion, no branch but the final accept/refuse, no allocation.
+    /// Two-lane vectors for (u, v): one division and the rows of both at once, and bitwise
+    /// vector selects for the face's numerators and denominator (the scalar selects and `&&`
+    /// of the previous version compiled to branches, which random points mispredict about
+    /// once a point). The same operations per value as the scalar version, so the same bits
+    /// and the same error budget.
     @inlinable @inline(__always)
     func approximateLeafCell() -> S2CellID? {
         let phi = S2Math.approximateSinCos((Double.pi / 180) * latitude)
@@ -99,27 +104,61 @@ public struct S2LatLng: Hashable, Sendable {
         let margin = 1e-12
         let faceClear = min(abs(ax - ay), abs(ax - az), abs(ay - az)) > margin
         // Face k (largest component) has (u, v) = (n₁, n₂) / p[k] with (n₁, n₂) = (y, z),
-        // (−x, z), (−x, −y) for k = 0, 1, 2; faces k + 3 (p[k] < 0) swap n₁ and n₂. Selects,
-        // not branches: random points would mispredict them.
-        let xMax = ax > ay && ax > az
-        let yMax = !(ax > ay) && ay > az
-        let zMax = !xMax && !yMax
-        let d = xMax ? x : (yMax ? y : z)
-        let n1 = xMax ? y : -x
-        let n2 = zMax ? -y : z
-        let negative = d < 0
-        let u = (negative ? n2 : n1) / d
-        let v = (negative ? n1 : n2) / d
-        let (i, fractionI) = S2LatLng.approximateLeafRow(u)
-        let (j, fractionJ) = S2LatLng.approximateLeafRow(v)
+        // (−x, z), (−x, −y) for k = 0, 1, 2; faces k + 3 (p[k] < 0) swap n₁ and n₂.
+        // The face as 0/1 flags from the comparisons, and all-ones/zero lane masks from those:
+        // no short-circuit `&&` and no scalar select, which LLVM would turn into branches.
+        let xOverY: UInt64 = ax > ay ? 1 : 0
+        let xMax = xOverY & (ax > az ? 1 : 0)
+        let yMax = (xOverY ^ 1) & (ay > az ? 1 : 0)
+        let zMax = (xMax | yMax) ^ 1
+        let d = S2LatLng.select(xMax, x, S2LatLng.select(yMax, y, SIMD2(repeating: z)))
+        let numerators = S2LatLng.select(xMax, SIMD2(y, z), S2LatLng.select(zMax, SIMD2(-x, -y), SIMD2(-x, z)))
+        let negative = d .< 0
+        let uv = numerators.replacing(with: SIMD2(numerators[1], numerators[0]), where: negative) / d
+        let (ij, fraction) = S2LatLng.approximateLeafRows(uv)
         // Row and column: the fractions must be clear of 0 and 1 (this also covers u = 0,
         // where the projection switches formula, the face's edges 0 and 2³⁰, and a value a
         // rounding below 0, whose floor is −1 and fraction near 1).
         let leafMargin = 1e-4
-        let rowsClear = max(abs(fractionI - 0.5), abs(fractionJ - 0.5)) < 0.5 - leafMargin
+        let distance = unsafeBitCast(fraction - 0.5, to: SIMD2<UInt64>.self) & ~(1 &<< 63)
+        let rowsClear = all(unsafeBitCast(distance, to: SIMD2<Double>.self) .< 0.5 - leafMargin)
         guard faceClear, rowsClear else { return nil }
-        let face = (zMax ? 2 : (yMax ? 1 : 0)) &+ (negative ? 3 : 0)
-        return S2CellID(face: face, i: i, j: j)
+        let negativeFlag = unsafeBitCast(d, to: SIMD2<UInt64>.self)[0] &>> 63
+        let face = Int(truncatingIfNeeded: (zMax &* 2) | yMax) &+ 3 &* Int(truncatingIfNeeded: negativeFlag)
+        return S2CellID(face: face, i: ij[0], j: ij[1])
+    }
+
+    /// `flag` (0 or 1) ? `a` : `b` in both lanes, bitwise.
+    @inlinable @inline(__always)
+    static func select(_ flag: UInt64, _ a: SIMD2<Double>, _ b: SIMD2<Double>) -> SIMD2<Double> {
+        let mask = SIMD2<UInt64>(repeating: 0 &- flag)
+        let bits = unsafeBitCast(a, to: SIMD2<UInt64>.self) & mask
+        return unsafeBitCast(bits | (unsafeBitCast(b, to: SIMD2<UInt64>.self) & ~mask), to: SIMD2<Double>.self)
+    }
+
+    /// `flag` (0 or 1) ? `a` : `b` in both lanes, bitwise.
+    @inlinable @inline(__always)
+    static func select(_ flag: UInt64, _ a: Double, _ b: SIMD2<Double>) -> SIMD2<Double> {
+        select(flag, SIMD2(repeating: a), b)
+    }
+
+    /// ``approximateLeafRow(_:)`` of `u` and `v` at once, lane by lane (the same operations,
+    /// so the same bits).
+    @inlinable @inline(__always)
+    static func approximateLeafRows(_ uv: SIMD2<Double>) -> (rows: SIMD2<UInt64>, fraction: SIMD2<Double>) {
+        let signBit: UInt64 = 1 &<< 63
+        let bits = unsafeBitCast(uv, to: SIMD2<UInt64>.self)
+        let magnitude = unsafeBitCast(bits & ~signBit, to: SIMD2<Double>.self)
+        let half = 0.5 * (3 * magnitude + 1).squareRoot() - 0.5
+        let signedHalf = unsafeBitCast(
+            unsafeBitCast(half, to: SIMD2<UInt64>.self) | (bits & signBit),
+            to: SIMD2<Double>.self
+        )
+        let scaled = (signedHalf + 0.5) * Double(S2Projection.limitIJ)
+        let shifted = (scaled - 0.5) + S2Math.roundingShifter
+        let fraction = scaled - (shifted - S2Math.roundingShifter)
+        let rows = unsafeBitCast(shifted, to: SIMD2<UInt64>.self) & UInt64(S2Projection.limitIJ - 1)
+        return (rows, fraction)
     }
 
     /// `⌊2³⁰ · s⌋` (masked to 30 bits) for `u`'s `s`, and the fraction `2³⁰ · s − ⌊2³⁰ · s⌋`.

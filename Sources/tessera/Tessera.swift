@@ -7,9 +7,11 @@ struct Tessera: AsyncParsableCommand {
         abstract: "Precise tile and cell invalidation for PostGIS edits.",
         version: TesseraVersion.current,
         subcommands: [
-            TilesCommand.self,
             ServeCommand.self,
             MigrateCommand.self,
+            TilesCommand.self,
+            H3Command.self,
+            S2Command.self,
         ]
     )
 }

@@ -72,7 +72,9 @@ public enum ChangeQueue {
     }
 
     /// Copies changes into `tessera.quarantine` with their reasons (geometries as stored).
-    public static func quarantine(_ items: [Quarantined], on connection: PostgresConnection, logger: Logger) async throws {
+    public static func quarantine(_ items: [Quarantined], on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
         guard !items.isEmpty else { return }
         let ids = items.map(\.change.id)
         let reasons = items.map(\.reason)

@@ -35,7 +35,11 @@ public struct DedicatedConnection: ~Copyable {
                 let logger = self.logger
                 let id = nextID
                 connection = try await withDeadline(deadline) {
-                    try await PostgresConnection.connect(configuration: url.connectionConfiguration, id: id, logger: logger)
+                    try await PostgresConnection.connect(
+                        configuration: url.connectionConfiguration,
+                        id: id,
+                        logger: logger
+                    )
                 }
             }
             let c = connection!
@@ -66,7 +70,9 @@ public struct DeadlineExceeded: Error, CustomStringConvertible {
 
 /// Runs `operation` in its own task and returns its result, or throws ``DeadlineExceeded`` once
 /// `deadline` passes — without waiting for an operation that does not respond to cancellation.
-func withDeadline<T: Sendable>(_ deadline: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+func withDeadline<T: Sendable>(_ deadline: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws
+    -> T
+{
     let settled = SettleOnce()
     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
         let work = Task {

@@ -28,7 +28,8 @@ public enum Migrator {
             if let newest = migrations.last?.version, applied > newest {
                 throw CaptureError(
                     code: .migration,
-                    message: "database schema version \(applied) is newer than this tessera (\(newest)); upgrade tessera"
+                    message:
+                        "database schema version \(applied) is newer than this tessera (\(newest)); upgrade tessera"
                 )
             }
             var done: [Int] = []
@@ -49,11 +50,17 @@ public enum Migrator {
     }
 
     static func currentVersion(_ connection: PostgresConnection) async throws -> Int {
-        let exists = try await connection.query("SELECT to_regclass('tessera.migrations') IS NOT NULL", logger: Logger(label: "tessera.migrate"))
+        let exists = try await connection.query(
+            "SELECT to_regclass('tessera.migrations') IS NOT NULL",
+            logger: Logger(label: "tessera.migrate")
+        )
         var has = false
         for try await v in exists.decode(Bool.self) { has = v }
         guard has else { return 0 }
-        let rows = try await connection.query("SELECT coalesce(max(version), 0)::int8 FROM tessera.migrations", logger: Logger(label: "tessera.migrate"))
+        let rows = try await connection.query(
+            "SELECT coalesce(max(version), 0)::int8 FROM tessera.migrations",
+            logger: Logger(label: "tessera.migrate")
+        )
         var version = 0
         for try await v in rows.decode(Int.self) { version = v }
         return version

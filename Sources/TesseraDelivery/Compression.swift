@@ -31,7 +31,8 @@ public enum PayloadCompression: String, Hashable, Sendable, CaseIterable {
     static func zstdCompress(_ input: [UInt8]) throws(CompressionError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: ZSTD_compressBound(input.count))
         let n = input.withUnsafeBytes { src in
-            out.withUnsafeMutableBytes { dst in ZSTD_compress(dst.baseAddress, dst.count, src.baseAddress, src.count, 3) }
+            out.withUnsafeMutableBytes { dst in ZSTD_compress(dst.baseAddress, dst.count, src.baseAddress, src.count, 3)
+            }
         }
         if ZSTD_isError(n) != 0 { throw CompressionError(message: "zstd: \(String(cString: ZSTD_getErrorName(n)))") }
         out.removeSubrange(n...)
@@ -75,7 +76,17 @@ public enum PayloadCompression: String, Hashable, Sendable, CaseIterable {
     static func gzipCompress(_ input: [UInt8]) throws(CompressionError) -> [UInt8] {
         var stream = z_stream()
         // windowBits 15 + 16 selects the gzip wrapper.
-        guard deflateInit2_(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        guard
+            deflateInit2_(
+                &stream,
+                6,
+                Z_DEFLATED,
+                15 + 16,
+                8,
+                Z_DEFAULT_STRATEGY,
+                ZLIB_VERSION,
+                Int32(MemoryLayout<z_stream>.size)
+            ) == Z_OK
         else { throw CompressionError(message: "gzip: cannot initialise deflate") }
         defer { deflateEnd(&stream) }
         var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 32)
@@ -118,7 +129,9 @@ public enum PayloadCompression: String, Hashable, Sendable, CaseIterable {
             } while status == Z_OK && out.count <= limit && !(stream.avail_in == 0 && stream.avail_out != 0)
         }
         guard out.count <= limit else { throw CompressionError(message: "gzip: output exceeds \(limit) bytes") }
-        guard status == Z_STREAM_END else { throw CompressionError(message: "gzip: corrupt or truncated stream (\(status))") }
+        guard status == Z_STREAM_END else {
+            throw CompressionError(message: "gzip: corrupt or truncated stream (\(status))")
+        }
         return out
     }
 }

@@ -24,13 +24,25 @@ public struct Catalog: Sendable {
             "SELECT name, tile_matrix_set, min_zoom, max_zoom, buffer_pixels, buffer_extent FROM tessera.layers",
             logger: logger
         )
-        for try await (name, tms, minZoom, maxZoom, pixels, extent) in layerRows.decode((String, String, Int, Int, Int, Int).self) {
+        for try await (name, tms, minZoom, maxZoom, pixels, extent) in layerRows.decode(
+            (String, String, Int, Int, Int, Int).self
+        ) {
             do {
                 let set = try TileMatrixSet.named(tms)
                 let zooms = max(minZoom, set.zooms.lowerBound)...min(max(maxZoom, minZoom), set.zooms.upperBound)
-                layers.append(Layer(name: name, tileMatrixSet: set, zooms: zooms, buffer: try RenderBuffer(pixels: pixels, extent: extent)))
+                layers.append(
+                    Layer(
+                        name: name,
+                        tileMatrixSet: set,
+                        zooms: zooms,
+                        buffer: try RenderBuffer(pixels: pixels, extent: extent)
+                    )
+                )
             } catch {
-                logger.error("layer is misconfigured; its changes are skipped", metadata: ["layer": "\(name)", "error": "\(error)"])
+                logger.error(
+                    "layer is misconfigured; its changes are skipped",
+                    metadata: ["layer": "\(name)", "error": "\(error)"]
+                )
             }
         }
         var subscriptions: [TileSubscription] = []
@@ -41,9 +53,11 @@ public struct Catalog: Sendable {
             """,
             logger: logger
         )
-        for try await (id, name, layers, format, compression, debounce, maxDelay, maxTiles, rollup, status) in subRows.decode(
-            (String, String, [String], String, String, Int, Int, Int, String, String).self
-        ) {
+        for try await (id, name, layers, format, compression, debounce, maxDelay, maxTiles, rollup, status)
+            in subRows.decode(
+                (String, String, [String], String, String, Int, Int, Int, String, String).self
+            )
+        {
             subscriptions.append(
                 TileSubscription(
                     id: id,

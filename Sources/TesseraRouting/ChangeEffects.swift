@@ -39,7 +39,13 @@ public final class ChangeEffects {
             for name in change.layers {
                 guard layers[name] != nil else { continue }
                 outcome.effects.append(
-                    LayerEffect(layer: name, tiles: [], bbox: nil, fullExtent: true, atMilliseconds: change.capturedAtMilliseconds)
+                    LayerEffect(
+                        layer: name,
+                        tiles: [],
+                        bbox: nil,
+                        fullExtent: true,
+                        atMilliseconds: change.capturedAtMilliseconds
+                    )
                 )
             }
             return outcome
@@ -83,7 +89,13 @@ public final class ChangeEffects {
             do {
                 let tiles = try TileCover(layer.tileMatrixSet).cover(shapes, zooms: layer.zooms, buffer: layer.buffer)
                 outcome.effects.append(
-                    LayerEffect(layer: name, tiles: tiles, bbox: bbox, fullExtent: false, atMilliseconds: change.capturedAtMilliseconds)
+                    LayerEffect(
+                        layer: name,
+                        tiles: tiles,
+                        bbox: bbox,
+                        fullExtent: false,
+                        atMilliseconds: change.capturedAtMilliseconds
+                    )
                 )
             } catch {
                 let reason = "cannot cover for layer \(name): \(error)"

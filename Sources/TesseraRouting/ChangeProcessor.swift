@@ -81,7 +81,10 @@ public struct ChangeProcessor: Service {
                 if Task.isCancelled { break }
                 failures += 1
                 let delay = Duration.milliseconds(min(100 << min(failures, 6), 5000))
-                logger.warning("batch failed; will retry", metadata: ["error": "\(String(reflecting: error))", "retry_in": "\(delay)"])
+                logger.warning(
+                    "batch failed; will retry",
+                    metadata: ["error": "\(String(reflecting: error))", "retry_in": "\(delay)"]
+                )
                 try? await Task.sleep(for: delay)
                 wakeup.signal()
             }
@@ -91,7 +94,12 @@ public struct ChangeProcessor: Service {
 
     /// Processes one batch of at most `limit` changes inside the caller's transaction:
     /// claims, covers, quarantines, merges into windows, deletes. Public for tests and benchmarks.
-    public static func processBatch(on connection: PostgresConnection, effects: ChangeEffects, limit: Int, logger: Logger) async throws -> BatchReport {
+    public static func processBatch(
+        on connection: PostgresConnection,
+        effects: ChangeEffects,
+        limit: Int,
+        logger: Logger
+    ) async throws -> BatchReport {
         var report = BatchReport()
         let changes = try await ChangeQueue.claim(limit: limit, on: connection, logger: logger)
         report.claimed = changes.count
@@ -128,7 +136,10 @@ public struct ChangeProcessor: Service {
         keys.sort { ($0.subscription.id, $0.layer) < ($1.subscription.id, $1.layer) }
         for key in keys {
             let lockKey = key.subscription.id + "/" + key.layer
-            try await connection.perform("SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 7423501))", logger: logger)
+            try await connection.perform(
+                "SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 7423501))",
+                logger: logger
+            )
             var window = layerWindows[key.layer]!
             let existing = try await connection.query(
                 """

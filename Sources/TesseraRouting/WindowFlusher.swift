@@ -78,7 +78,9 @@ public struct WindowFlusher: Service {
             var w = PendingWindow()
             try w.decodeTiles(Array(tiles.readableBytesView))
             w.changeCount = count
-            if let west, let south, let east, let north { w.bbox = BoundingBox(west: west, south: south, east: east, north: north) }
+            if let west, let south, let east, let north {
+                w.bbox = BoundingBox(west: west, south: south, east: east, north: north)
+            }
             w.firstChangeMilliseconds = first
             w.lastChangeMilliseconds = last
             windows.append((sub, layer, w))

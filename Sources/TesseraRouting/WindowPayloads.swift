@@ -77,7 +77,14 @@ public enum WindowPayloads {
             for var s in z.tiles.spans {
                 while s.count > 0 {
                     if room == 0 {
-                        if !spans.isEmpty { current.append(ZoomTiles(tiles: TileSet(zoom: z.tiles.zoom, spans: spans), rolledUpFrom: z.rolledUpFrom)) }
+                        if !spans.isEmpty {
+                            current.append(
+                                ZoomTiles(
+                                    tiles: TileSet(zoom: z.tiles.zoom, spans: spans),
+                                    rolledUpFrom: z.rolledUpFrom
+                                )
+                            )
+                        }
                         chunks.append(current)
                         current = []
                         spans = []
@@ -89,7 +96,11 @@ public enum WindowPayloads {
                     room -= take
                 }
             }
-            if !spans.isEmpty { current.append(ZoomTiles(tiles: TileSet(zoom: z.tiles.zoom, spans: spans), rolledUpFrom: z.rolledUpFrom)) }
+            if !spans.isEmpty {
+                current.append(
+                    ZoomTiles(tiles: TileSet(zoom: z.tiles.zoom, spans: spans), rolledUpFrom: z.rolledUpFrom)
+                )
+            }
         }
         if !current.isEmpty { chunks.append(current) }
         return chunks

@@ -44,7 +44,10 @@ struct ServeCommand: AsyncParsableCommand {
         let processor = ChangeProcessor(
             url: url,
             wakeup: wakeup,
-            configuration: .init(batchSize: settings.batchSize, pollInterval: .milliseconds(settings.pollIntervalMilliseconds)),
+            configuration: .init(
+                batchSize: settings.batchSize,
+                pollInterval: .milliseconds(settings.pollIntervalMilliseconds)
+            ),
             logger: logger
         )
         let flusher = WindowFlusher(
@@ -89,7 +92,11 @@ struct MigrateCommand: AsyncParsableCommand {
 func prepareDatabase(url: DatabaseURL, migrate: Bool, settings: ServeConfiguration?, logger: Logger) async throws {
     let connection: PostgresConnection
     do {
-        connection = try await PostgresConnection.connect(configuration: url.connectionConfiguration, id: 0, logger: logger)
+        connection = try await PostgresConnection.connect(
+            configuration: url.connectionConfiguration,
+            id: 0,
+            logger: logger
+        )
     } catch {
         printError("cannot connect to \(url): \(String(reflecting: error))")
         throw ExitCode(1)

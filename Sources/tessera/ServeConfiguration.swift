@@ -3,7 +3,7 @@ import TesseraGeometry
 import TesseraRouting
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `tessera serve` settings: a JSON file (`--config` or `TESSERA_CONFIG`), then environment
@@ -43,14 +43,20 @@ struct ServeConfiguration {
         }
         if let v = environment["TESSERA_DATABASE_URL"] ?? environment["DATABASE_URL"] { config.databaseURL = v }
         if let v = environment["TESSERA_BATCH_SIZE"] { config.batchSize = try positive(v, "TESSERA_BATCH_SIZE") }
-        if let v = environment["TESSERA_POLL_INTERVAL_MS"] { config.pollIntervalMilliseconds = try positive(v, "TESSERA_POLL_INTERVAL_MS") }
-        if let v = environment["TESSERA_FLUSH_INTERVAL_MS"] { config.flushIntervalMilliseconds = try positive(v, "TESSERA_FLUSH_INTERVAL_MS") }
+        if let v = environment["TESSERA_POLL_INTERVAL_MS"] {
+            config.pollIntervalMilliseconds = try positive(v, "TESSERA_POLL_INTERVAL_MS")
+        }
+        if let v = environment["TESSERA_FLUSH_INTERVAL_MS"] {
+            config.flushIntervalMilliseconds = try positive(v, "TESSERA_FLUSH_INTERVAL_MS")
+        }
         if let v = environment["TESSERA_LOG_LEVEL"] { config.logLevel = v }
         return config
     }
 
     static func positive(_ text: String, _ name: String) throws(ConfigurationError) -> Int {
-        guard let n = Int(text), n > 0 else { throw ConfigurationError("\(name) must be a positive integer, got '\(text)'") }
+        guard let n = Int(text), n > 0 else {
+            throw ConfigurationError("\(name) must be a positive integer, got '\(text)'")
+        }
         return n
     }
 
@@ -158,7 +164,9 @@ struct ServeConfiguration {
 
         func oneOf(_ v: JSONValue, _ key: String, _ allowed: [String]) throws(ConfigurationError) -> String? {
             guard let s = try string(v, key, optional: true) else { return nil }
-            guard allowed.contains(s) else { throw fail(key, "must be one of \(allowed.joined(separator: ", ")), got '\(s)'") }
+            guard allowed.contains(s) else {
+                throw fail(key, "must be one of \(allowed.joined(separator: ", ")), got '\(s)'")
+            }
             return s
         }
     }

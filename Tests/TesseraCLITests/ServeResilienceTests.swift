@@ -27,7 +27,8 @@ import Testing
 
     static func config(url: String, directory: URL) throws -> String {
         let path = directory.appendingPathComponent("tessera-\(UUID().uuidString).json").path
-        let text = #"{"database_url": "\#(url)", "processor": {"batch_size": 300, "poll_interval_ms": 200, "flush_interval_ms": 50}, "log_level": "warning"}"#
+        let text =
+            #"{"database_url": "\#(url)", "processor": {"batch_size": 300, "poll_interval_ms": 200, "flush_interval_ms": 50}, "log_level": "warning"}"#
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -36,7 +37,11 @@ import Testing
     static func waitUntilDrained(_ db: TestDatabase, seconds: Double) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
-            if try await db.int("SELECT (SELECT count(*) FROM tessera.changes) + (SELECT count(*) FROM tessera.pending)") == 0 { return }
+            if try await db.int(
+                "SELECT (SELECT count(*) FROM tessera.changes) + (SELECT count(*) FROM tessera.pending)"
+            ) == 0 {
+                return
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("not drained after \(seconds) s")

@@ -17,7 +17,9 @@ import Testing
             let again = try await Migrator.migrate(c, logger: db.logger)
             try await c.close()
             #expect(again.isEmpty)
-            #expect(try await db.int("SELECT max(version) FROM tessera.migrations") == Migrator.migrations.last!.version)
+            #expect(
+                try await db.int("SELECT max(version) FROM tessera.migrations") == Migrator.migrations.last!.version
+            )
             // Applying the SQL files by hand over a migrated schema is harmless too.
             for m in Migrator.migrations { try await db.execute(m.sql) }
         }
@@ -38,9 +40,15 @@ import Testing
                 DELETE FROM roads WHERE name = 'A';
                 """
             )
-            let ops = try await db.column("SELECT op::text || ':' || coalesce(feature_id, '') || ':' || coalesce(array_to_string(changed_columns, ','), '-') FROM tessera.changes ORDER BY id")
+            let ops = try await db.column(
+                "SELECT op::text || ':' || coalesce(feature_id, '') || ':' || coalesce(array_to_string(changed_columns, ','), '-') FROM tessera.changes ORDER BY id"
+            )
             #expect(ops == ["I:1:-", "U:1:name", "U:2:", "D:1:-"])
-            #expect(try await db.int("SELECT count(*) FROM tessera.changes WHERE op = 'U' AND feature_id = '2' AND old_geom IS NULL AND new_geom IS NOT NULL") == 1)
+            #expect(
+                try await db.int(
+                    "SELECT count(*) FROM tessera.changes WHERE op = 'U' AND feature_id = '2' AND old_geom IS NULL AND new_geom IS NOT NULL"
+                ) == 1
+            )
             #expect(try await db.int("SELECT count(DISTINCT txid) FROM tessera.changes") == 4)
         }
     }
@@ -106,7 +114,10 @@ import Testing
 
     @Test func truncateIsOneChangeForTheWholeLayer() async throws {
         try await TestDatabase.with { db in
-            try await db.execute(Self.roads + "\nINSERT INTO roads (geom) SELECT 'SRID=4326;LINESTRING(0 0, 1 1)' FROM generate_series(1, 5);\nTRUNCATE roads;")
+            try await db.execute(
+                Self.roads
+                    + "\nINSERT INTO roads (geom) SELECT 'SRID=4326;LINESTRING(0 0, 1 1)' FROM generate_series(1, 5);\nTRUNCATE roads;"
+            )
             #expect(try await db.column("SELECT op::text FROM tessera.changes WHERE op = 'T'") == ["T"])
         }
     }
@@ -142,7 +153,10 @@ import Testing
 
     @Test func unwatchRemovesTriggersAndFunction() async throws {
         try await TestDatabase.with { db in
-            try await db.execute(Self.roads + "\nSELECT tessera.unwatch('roads');\nINSERT INTO roads (geom) VALUES ('SRID=4326;LINESTRING(0 0, 1 1)');")
+            try await db.execute(
+                Self.roads
+                    + "\nSELECT tessera.unwatch('roads');\nINSERT INTO roads (geom) VALUES ('SRID=4326;LINESTRING(0 0, 1 1)');"
+            )
             #expect(try await db.int("SELECT count(*) FROM tessera.changes") == 0)
             #expect(try await db.int("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'tessera%'") == 0)
             #expect(try await db.int("SELECT count(*) FROM pg_proc WHERE proname LIKE 'capture_%'") == 0)
@@ -152,18 +166,26 @@ import Testing
 
     @Test func watchExplainsBadArguments() async throws {
         try await TestDatabase.with { db in
-            try await db.execute("CREATE TABLE nokey (a int, geom geometry); CREATE TABLE twogeoms (id int PRIMARY KEY, a geometry, b geometry);")
+            try await db.execute(
+                "CREATE TABLE nokey (a int, geom geometry); CREATE TABLE twogeoms (id int PRIMARY KEY, a geometry, b geometry);"
+            )
             for (sql, expected) in [
                 ("SELECT tessera.watch('nokey')", "no single-column primary key"),
                 ("SELECT tessera.watch('twogeoms')", "2 geometry columns"),
                 ("SELECT tessera.watch('twogeoms', geometry_column => 'id')", "is not a geometry column"),
-                ("SELECT tessera.watch('twogeoms', geometry_column => 'a', render_columns => ARRAY['zz'])", "render column \"zz\" does not exist"),
+                (
+                    "SELECT tessera.watch('twogeoms', geometry_column => 'a', render_columns => ARRAY['zz'])",
+                    "render column \"zz\" does not exist"
+                ),
             ] {
                 do {
                     try await db.execute(sql)
                     Issue.record("accepted: \(sql)")
                 } catch let error as PSQLError {
-                    #expect(error.serverInfo?[.message]?.contains(expected) == true, "\(sql): \(String(reflecting: error))")
+                    #expect(
+                        error.serverInfo?[.message]?.contains(expected) == true,
+                        "\(sql): \(String(reflecting: error))"
+                    )
                 }
             }
         }

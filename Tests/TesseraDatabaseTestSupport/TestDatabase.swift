@@ -33,7 +33,11 @@ public struct TestDatabase: Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let admin = try await PostgresConnection.connect(configuration: cluster.connectionConfiguration, id: 1, logger: logger)
+        let admin = try await PostgresConnection.connect(
+            configuration: cluster.connectionConfiguration,
+            id: 1,
+            logger: logger
+        )
         do {
             try await admin.perform("CREATE DATABASE \(unescaped: name) TEMPLATE tessera_template", logger: logger)
         } catch {
@@ -66,7 +70,11 @@ public struct TestDatabase: Sendable {
 
     /// A new connection to this database; the caller closes it.
     public func connect() async throws -> PostgresConnection {
-        try await PostgresConnection.connect(configuration: url.connectionConfiguration, id: Int.random(in: 1...1_000_000), logger: logger)
+        try await PostgresConnection.connect(
+            configuration: url.connectionConfiguration,
+            id: Int.random(in: 1...1_000_000),
+            logger: logger
+        )
     }
 
     /// Runs one or more SQL statements, one after the other, on a short-lived connection
@@ -87,7 +95,10 @@ public struct TestDatabase: Sendable {
         let c = try await connect()
         do {
             var rows: [String?] = []
-            for try await v in try await c.query(PostgresQuery(unsafeSQL: "SELECT q::text FROM (\(sql)) AS q(q)"), logger: logger).decode(String?.self) {
+            for try await v in try await c.query(
+                PostgresQuery(unsafeSQL: "SELECT q::text FROM (\(sql)) AS q(q)"),
+                logger: logger
+            ).decode(String?.self) {
                 rows.append(v)
             }
             try await c.close()
@@ -103,7 +114,9 @@ public struct TestDatabase: Sendable {
         let c = try await connect()
         do {
             var value = 0
-            for try await v in try await c.query(PostgresQuery(unsafeSQL: "SELECT (\(sql))::int8"), logger: logger).decode(Int.self) {
+            for try await v in try await c.query(PostgresQuery(unsafeSQL: "SELECT (\(sql))::int8"), logger: logger)
+                .decode(Int.self)
+            {
                 value = v
             }
             try await c.close()

@@ -5,14 +5,18 @@ import Testing
 
 @Suite struct PayloadTests {
     static func sample() throws -> TileInvalidation {
-        let square = Geometry.polygon(Polygon([[Position(13.38, 52.51), Position(13.40, 52.51), Position(13.40, 52.52), Position(13.38, 52.51)]]))
+        let square = Geometry.polygon(
+            Polygon([[Position(13.38, 52.51), Position(13.40, 52.51), Position(13.40, 52.52), Position(13.38, 52.51)]])
+        )
         let sets = try TileCover().cover(square, zooms: 12...15, buffer: RenderBuffer(parsing: "64/4096"))
         return TileInvalidation(
             eventID: "4b6f3d1e-0000-4000-8000-000000000001",
             subscriptionID: "00000000-0000-4000-8000-000000000002",
             layer: "buildings \"main\"",
             tileMatrixSet: "WebMercatorQuad",
-            zooms: sets.map { ZoomTiles(tiles: $0) } + [ZoomTiles(tiles: TileSet(zoom: 1, tiles: [Tile(z: 1, x: 1, y: 0)]), rolledUpFrom: 9)],
+            zooms: sets.map { ZoomTiles(tiles: $0) } + [
+                ZoomTiles(tiles: TileSet(zoom: 1, tiles: [Tile(z: 1, x: 1, y: 0)]), rolledUpFrom: 9)
+            ],
             bbox: square.boundingBox,
             changeCount: 3,
             windowStartMilliseconds: 1_763_900_000_000,
@@ -61,7 +65,9 @@ import Testing
 
     @Test func compressionShrinksTileLists() throws {
         var inv = try Self.sample()
-        let city = Geometry.polygon(Polygon([[Position(13.2, 52.4), Position(13.6, 52.4), Position(13.6, 52.6), Position(13.2, 52.4)]]))
+        let city = Geometry.polygon(
+            Polygon([[Position(13.2, 52.4), Position(13.6, 52.4), Position(13.6, 52.6), Position(13.2, 52.4)]])
+        )
         inv.zooms = try TileCover().cover(city, zooms: 12...15).map { ZoomTiles(tiles: $0) }
         let plain = try inv.encoded(as: .zxy, compression: .none)
         for c in [PayloadCompression.zstd, .gzip] {
@@ -76,11 +82,15 @@ import Testing
         #expect(throws: CompressionError.self) { try PayloadCompression.gzip.decompress([0x1f, 0x8b, 8, 0, 0]) }
         #expect(throws: PayloadError.self) { try SpanCodec.decode([1, 2], zoom: 3) }
         let big = [UInt8](repeating: 7, count: 1 << 20)
-        #expect(throws: CompressionError.self) { try PayloadCompression.zstd.decompress(PayloadCompression.zstd.compress(big), limit: 1000) }
+        #expect(throws: CompressionError.self) {
+            try PayloadCompression.zstd.decompress(PayloadCompression.zstd.compress(big), limit: 1000)
+        }
     }
 
     @Test func spanCodecIsCompactForAreas() throws {
-        let box = Geometry.polygon(Polygon([[Position(-10, -10), Position(10, -10), Position(10, 10), Position(-10, 10), Position(-10, -10)]]))
+        let box = Geometry.polygon(
+            Polygon([[Position(-10, -10), Position(10, -10), Position(10, 10), Position(-10, 10), Position(-10, -10)]])
+        )
         let set = try TileCover().cover(box, zoom: 14)
         let numbers = SpanCodec.encode(set)
         #expect(numbers.count == set.spans.count * 3)

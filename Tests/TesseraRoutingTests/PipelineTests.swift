@@ -24,13 +24,21 @@ import Testing
         let c = try await db.connect()
         while true {
             let report = try await c.withTransaction(logger: db.logger) { conn in
-                try await ChangeProcessor.processBatch(on: conn, effects: ChangeEffects(), limit: batch, logger: db.logger)
+                try await ChangeProcessor.processBatch(
+                    on: conn,
+                    effects: ChangeEffects(),
+                    limit: batch,
+                    logger: db.logger
+                )
             }
             if report.claimed == 0 { break }
         }
-        while try await c.withTransaction(logger: db.logger, { conn in
-            try await WindowFlusher.flushDue(on: conn, limit: 100, logger: db.logger)
-        }) > 0 {}
+        while try await c.withTransaction(
+            logger: db.logger,
+            { conn in
+                try await WindowFlusher.flushDue(on: conn, limit: 100, logger: db.logger)
+            }
+        ) > 0 {}
         try await c.close()
     }
 
@@ -38,7 +46,10 @@ import Testing
     static func deliveries(_ db: TestDatabase) async throws -> [TileInvalidation] {
         let c = try await db.connect()
         var out: [TileInvalidation] = []
-        let rows = try await c.query("SELECT payload, content_encoding, content_type, event_id::text FROM tessera.deliveries ORDER BY id", logger: db.logger)
+        let rows = try await c.query(
+            "SELECT payload, content_encoding, content_type, event_id::text FROM tessera.deliveries ORDER BY id",
+            logger: db.logger
+        )
         for try await (payload, encoding, type, eventID) in rows.decode((ByteBuffer, String?, String, String).self) {
             #expect(type == PayloadFormat.protobuf.contentType)
             let raw = try PayloadCompression(rawValue: encoding ?? "none")!.decompress(Array(payload.readableBytesView))
@@ -51,7 +62,14 @@ import Testing
     }
 
     static func square(_ lon: Double, _ lat: Double, _ size: Double) -> Geometry {
-        .polygon(Polygon([[Position(lon, lat), Position(lon + size, lat), Position(lon + size, lat + size), Position(lon, lat + size), Position(lon, lat)]]))
+        .polygon(
+            Polygon([
+                [
+                    Position(lon, lat), Position(lon + size, lat), Position(lon + size, lat + size),
+                    Position(lon, lat + size), Position(lon, lat),
+                ]
+            ])
+        )
     }
 
     static func wkt(_ g: Geometry) -> String {
@@ -79,7 +97,8 @@ import Testing
             #expect(events.count == 1)
             let event = try #require(events.first)
             #expect(event.layer == "buildings" && event.tileMatrixSet == "WebMercatorQuad")
-            #expect(event.changeCount == 5)  // insert ×2, move, kind change, delete; the height-only update is not captured
+            // Two inserts, the move, the kind change and the delete; the height-only update is not captured.
+            #expect(event.changeCount == 5)
             let cover = TileCover()
             let expected = try cover.cover([a, a2, b], zooms: 10...16, buffer: RenderBuffer(parsing: "64/4096"))
             #expect(event.zooms.map(\.tiles.zoom) == Array(10...16))
@@ -105,15 +124,31 @@ import Testing
                 """
             )
             try await Self.drain(db)
-            #expect(try await db.column("SELECT reason FROM tessera.quarantine").first??.contains("Self-intersection") == true)
+            #expect(
+                try await db.column("SELECT reason FROM tessera.quarantine").first??.contains("Self-intersection")
+                    == true
+            )
             #expect(try await db.column("SELECT feature_id FROM tessera.quarantine") == ["1"])
-            let location = try await db.column("SELECT ST_AsText(ST_SnapToGrid(location::geometry, 1e-9)) FROM tessera.quarantine")
+            let location = try await db.column(
+                "SELECT ST_AsText(ST_SnapToGrid(location::geometry, 1e-9)) FROM tessera.quarantine"
+            )
             #expect(location == ["POINT(10.005 50.005)"])
             let events = try await Self.deliveries(db)
             #expect(events.first?.changeCount == 2)  // the bowtie's tiles are still purged (from its repaired shape)
             let z16 = try #require(events.first?.zooms.last?.tiles)
-            let bowtie = Geometry.polygon(Polygon([[Position(10, 50), Position(10.01, 50.01), Position(10.01, 50), Position(10, 50.01), Position(10, 50)]]))
-            let bowtieTiles = try TileCover().cover(GeometryValidator().repaired(bowtie), zoom: 16, buffer: RenderBuffer(parsing: "64/4096"))
+            let bowtie = Geometry.polygon(
+                Polygon([
+                    [
+                        Position(10, 50), Position(10.01, 50.01), Position(10.01, 50), Position(10, 50.01),
+                        Position(10, 50),
+                    ]
+                ])
+            )
+            let bowtieTiles = try TileCover().cover(
+                GeometryValidator().repaired(bowtie),
+                zoom: 16,
+                buffer: RenderBuffer(parsing: "64/4096")
+            )
             #expect(bowtieTiles.count > 4)
             #expect(bowtieTiles.allSatisfy { z16.contains($0) })
             #expect(try await db.int("SELECT count(*) FROM tessera.changes") == 0)
@@ -132,7 +167,9 @@ import Testing
                 """
             )
             try await Self.drain(db, batch: 5000)
-            try await db.execute("DELETE FROM tessera.deliveries; UPDATE buildings SET kind = 'flat', geom = ST_Translate(geom, 0.0001, 0);")
+            try await db.execute(
+                "DELETE FROM tessera.deliveries; UPDATE buildings SET kind = 'flat', geom = ST_Translate(geom, 0.0001, 0);"
+            )
             #expect(try await db.int("SELECT count(*) FROM tessera.changes") == 100_000)
             try await Self.drain(db, batch: 5000)
             let events = try await Self.deliveries(db)
@@ -162,7 +199,12 @@ import Testing
                         var total = 0
                         while true {
                             let r = try await c.withTransaction(logger: db.logger) { conn in
-                                try await ChangeProcessor.processBatch(on: conn, effects: ChangeEffects(), limit: 150, logger: db.logger)
+                                try await ChangeProcessor.processBatch(
+                                    on: conn,
+                                    effects: ChangeEffects(),
+                                    limit: 150,
+                                    logger: db.logger
+                                )
                             }
                             if r.claimed == 0 { break }
                             total += r.claimed

@@ -10,22 +10,44 @@ import Testing
 
     func subscription(maxTiles: Int, rollUp: TileSubscription.RollUp) -> TileSubscription {
         TileSubscription(
-            id: "s", name: "n", layers: ["roads"], format: "json", compression: "none", debounceMilliseconds: 0,
-            maxDelayMilliseconds: 0, maxTiles: maxTiles, rollUp: rollUp, isActive: true
+            id: "s",
+            name: "n",
+            layers: ["roads"],
+            format: "json",
+            compression: "none",
+            debounceMilliseconds: 0,
+            maxDelayMilliseconds: 0,
+            maxTiles: maxTiles,
+            rollUp: rollUp,
+            isActive: true
         )
     }
 
     func window() throws -> PendingWindow {
         var w = PendingWindow()
-        let area = Geometry.polygon(Polygon([[Position(13, 52), Position(13.5, 52), Position(13.5, 52.3), Position(13, 52.3), Position(13, 52)]]))
-        w.absorb(tiles: try TileCover().cover(area, zooms: 10...14), bbox: area.boundingBox, fullExtent: false, at: 1000)
+        let area = Geometry.polygon(
+            Polygon([
+                [Position(13, 52), Position(13.5, 52), Position(13.5, 52.3), Position(13, 52.3), Position(13, 52)]
+            ])
+        )
+        w.absorb(
+            tiles: try TileCover().cover(area, zooms: 10...14),
+            bbox: area.boundingBox,
+            fullExtent: false,
+            at: 1000
+        )
         w.absorb(tiles: [], bbox: nil, fullExtent: false, at: 5000)
         return w
     }
 
     @Test func underTheCapIsOneExactEvent() throws {
         let w = try window()
-        let events = WindowPayloads.invalidations(window: w, layer: layer, subscription: subscription(maxTiles: 1_000_000, rollUp: .parents), newEventID: { "e" })
+        let events = WindowPayloads.invalidations(
+            window: w,
+            layer: layer,
+            subscription: subscription(maxTiles: 1_000_000, rollUp: .parents),
+            newEventID: { "e" }
+        )
         #expect(events.count == 1)
         #expect(events[0].zooms.allSatisfy { $0.rolledUpFrom == nil })
         #expect(events[0].changeCount == 2)
@@ -34,7 +56,12 @@ import Testing
 
     @Test func parentsRollUpUnderTheCapAndStillCoverEveryTile() throws {
         let w = try window()
-        let events = WindowPayloads.invalidations(window: w, layer: layer, subscription: subscription(maxTiles: 200, rollUp: .parents), newEventID: { "e" })
+        let events = WindowPayloads.invalidations(
+            window: w,
+            layer: layer,
+            subscription: subscription(maxTiles: 200, rollUp: .parents),
+            newEventID: { "e" }
+        )
         #expect(events.count == 1)
         let e = events[0]
         #expect(e.tileCount <= 200)
@@ -49,16 +76,23 @@ import Testing
     @Test func splitKeepsEveryTileExactlyOnceAcrossParts() throws {
         let w = try window()
         var n = 0
-        let events = WindowPayloads.invalidations(window: w, layer: layer, subscription: subscription(maxTiles: 100, rollUp: .split), newEventID: {
-            n += 1
-            return "e\(n)"
-        })
+        let events = WindowPayloads.invalidations(
+            window: w,
+            layer: layer,
+            subscription: subscription(maxTiles: 100, rollUp: .split),
+            newEventID: {
+                n += 1
+                return "e\(n)"
+            }
+        )
         let total = w.zooms.values.reduce(0) { $0 + $1.count }
         #expect(events.count == (total + 99) / 100)
         #expect(events.allSatisfy { $0.tileCount <= 100 && $0.parts == events.count })
         #expect(Set(events.map(\.eventID)).count == events.count)
         var seen: [Int: Set<Tile>] = [:]
-        for e in events { for z in e.zooms { for t in z.tiles { #expect(seen[z.tiles.zoom, default: []].insert(t).inserted) } } }
+        for e in events {
+            for z in e.zooms { for t in z.tiles { #expect(seen[z.tiles.zoom, default: []].insert(t).inserted) } }
+        }
         for (zoom, set) in w.zooms { #expect(seen[zoom]?.count == set.count) }
     }
 
@@ -69,7 +103,12 @@ import Testing
         var back = PendingWindow()
         try back.decodeTiles(bytes)
         #expect(back.fullExtent)
-        let e = WindowPayloads.invalidations(window: back, layer: layer, subscription: subscription(maxTiles: 10, rollUp: .parents), newEventID: { "e" })[0]
+        let e = WindowPayloads.invalidations(
+            window: back,
+            layer: layer,
+            subscription: subscription(maxTiles: 10, rollUp: .parents),
+            newEventID: { "e" }
+        )[0]
         #expect(e.zooms.map(\.rolledUpFrom) == [10, 11, 12, 13, 14])
         #expect(e.zooms.allSatisfy { Array($0.tiles) == [Tile(z: 0, x: 0, y: 0)] })
     }

@@ -59,7 +59,8 @@ extension TileInvalidation {
 
     /// The JSON form.
     public func jsonText() -> String {
-        var s = "{\"type\":\"tiles.invalidated\",\"event_id\":\(quoted(eventID)),\"subscription_id\":\(quoted(subscriptionID))"
+        var s =
+            "{\"type\":\"tiles.invalidated\",\"event_id\":\(quoted(eventID)),\"subscription_id\":\(quoted(subscriptionID))"
         s += ",\"layer\":\(quoted(layer)),\"tile_matrix_set\":\(quoted(tileMatrixSet))"
         s += ",\"change_count\":\(changeCount),\"tile_count\":\(tileCount)"
         s += ",\"window\":{\"start_ms\":\(windowStartMilliseconds),\"end_ms\":\(windowEndMilliseconds)}"
@@ -122,7 +123,9 @@ extension TileInvalidation {
         for z in m.zooms {
             let tiles = try SpanCodec.decode(z.spans, zoom: Int(z.zoom))
             guard tiles.count == z.tileCount else {
-                throw PayloadError(message: "zoom \(z.zoom): spans hold \(tiles.count) tiles, tile_count says \(z.tileCount)")
+                throw PayloadError(
+                    message: "zoom \(z.zoom): spans hold \(tiles.count) tiles, tile_count says \(z.tileCount)"
+                )
             }
             zooms.append(ZoomTiles(tiles: tiles, rolledUpFrom: z.rolledUpFrom == 0 ? nil : Int(z.rolledUpFrom)))
         }
@@ -132,7 +135,8 @@ extension TileInvalidation {
             layer: m.layer,
             tileMatrixSet: m.tileMatrixSet,
             zooms: zooms,
-            bbox: m.hasBbox ? BoundingBox(west: m.bbox.west, south: m.bbox.south, east: m.bbox.east, north: m.bbox.north) : nil,
+            bbox: m.hasBbox
+                ? BoundingBox(west: m.bbox.west, south: m.bbox.south, east: m.bbox.east, north: m.bbox.north) : nil,
             changeCount: Int(m.changeCount),
             windowStartMilliseconds: m.windowStartMs,
             windowEndMilliseconds: m.windowEndMs,
@@ -148,7 +152,9 @@ private func quoted(_ s: String) -> String {
         switch scalar {
         case "\"": out += "\\\""
         case "\\": out += "\\\\"
-        case let c where c.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count) + String(c.value, radix: 16)
+        case let c where c.value < 0x20:
+            out +=
+                "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count) + String(c.value, radix: 16)
         default: out.unicodeScalars.append(scalar)
         }
     }

@@ -85,7 +85,9 @@ public enum SpanCodec {
 
     /// - Throws: ``PayloadError`` when the numbers are not whole triples or describe unsorted spans.
     public static func decode(_ numbers: [UInt32], zoom: Int) throws(PayloadError) -> TileSet {
-        guard numbers.count % 3 == 0 else { throw PayloadError(message: "span list of \(numbers.count) numbers is not triples") }
+        guard numbers.count % 3 == 0 else {
+            throw PayloadError(message: "span list of \(numbers.count) numbers is not triples")
+        }
         var spans: [TileSpan] = []
         spans.reserveCapacity(numbers.count / 3)
         var y: Int64 = 0

@@ -17,12 +17,12 @@ db="${base%/*}/tessera_bench_flow"
 psql "$admin" -qc "DROP DATABASE IF EXISTS tessera_bench_flow WITH (FORCE)" -c "CREATE DATABASE tessera_bench_flow TEMPLATE tessera_template"
 .build/release/tessera migrate --database-url "$db" 2>/dev/null
 psql "$db" -q -v ON_ERROR_STOP=1 <<'SQL'
-CREATE TABLE buildings (id int PRIMARY KEY, kind text, geom geometry(Polygon, 4326));
-INSERT INTO buildings SELECT i, 'house',
+CREATE TABLE public.buildings (id int PRIMARY KEY, kind text, geom geometry(Polygon, 4326));
+INSERT INTO public.buildings SELECT i, 'house',
     ST_MakeEnvelope(13 + (i % 400) * 0.0005, 52 + (i / 400) * 0.0005, 13 + (i % 400) * 0.0005 + 0.0003, 52 + (i / 400) * 0.0005 + 0.0003, 4326)
 FROM generate_series(1, 100000) i;
 INSERT INTO tessera.layers (name, min_zoom, max_zoom) VALUES ('buildings', 12, 16);
-SELECT tessera.watch('buildings', render_columns => ARRAY['kind'], layers => ARRAY['buildings']);
+SELECT tessera.watch('public.buildings', render_columns => ARRAY['kind'], layers => ARRAY['buildings']);
 INSERT INTO tessera.subscriptions (name, url, layers, format, compression, debounce_ms, max_delay_ms)
 VALUES ('bench', 'http://127.0.0.1:9/expire', ARRAY['buildings'], 'protobuf', 'zstd', 0, 0);
 SQL
@@ -33,7 +33,7 @@ wait_drained() {
 }
 
 # Drain: 200k changes queued, then the processor.
-psql "$db" -qc "UPDATE buildings SET geom = ST_Translate(geom, 0.00001, 0)" -c "UPDATE buildings SET kind = 'shop'"
+psql "$db" -qc "UPDATE public.buildings SET geom = ST_Translate(geom, 0.00001, 0)" -c "UPDATE public.buildings SET kind = 'shop'"
 queued=$(psql "$db" -qAt -c "SELECT count(*) FROM tessera.changes")
 start=$(date +%s.%N)
 .build/release/tessera serve --config "$config" &
@@ -47,7 +47,7 @@ echo "drain: $queued changes to deliveries in $(echo "$start $end" | awk '{print
 psql "$db" -qc "DELETE FROM tessera.deliveries"
 cat >/tmp/tessera_flow_edit.sql <<'SQL'
 \set id random(1, 100000)
-UPDATE buildings SET geom = ST_Translate(geom, 0.00001, 0) WHERE id = :id;
+UPDATE public.buildings SET geom = ST_Translate(geom, 0.00001, 0) WHERE id = :id;
 SQL
 rate=${TESSERA_BENCH_RATE:-500}
 pgbench -n -c 2 -j 2 -T 30 -R "$rate" -f /tmp/tessera_flow_edit.sql "$db" >/dev/null 2>&1

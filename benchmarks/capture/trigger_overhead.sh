@@ -15,14 +15,14 @@ db="${base%/*}/tessera_bench_trigger"
 psql "$admin" -qc "DROP DATABASE IF EXISTS tessera_bench_trigger WITH (FORCE)" -c "CREATE DATABASE tessera_bench_trigger TEMPLATE tessera_template"
 .build/release/tessera migrate --database-url "$db" 2>/dev/null
 psql "$db" -q -v ON_ERROR_STOP=1 <<'SQL'
-CREATE TABLE plain   (id int PRIMARY KEY, kind text, name text, geom geometry(Polygon, 4326));
-CREATE TABLE watched (id int PRIMARY KEY, kind text, name text, geom geometry(Polygon, 4326));
-INSERT INTO plain SELECT i, 'house', 'b' || i,
+CREATE TABLE public.plain   (id int PRIMARY KEY, kind text, name text, geom geometry(Polygon, 4326));
+CREATE TABLE public.watched (id int PRIMARY KEY, kind text, name text, geom geometry(Polygon, 4326));
+INSERT INTO public.plain SELECT i, 'house', 'b' || i,
     ST_MakeEnvelope(13 + (i % 400) * 0.0005, 52 + (i / 400) * 0.0005, 13 + (i % 400) * 0.0005 + 0.0003, 52 + (i / 400) * 0.0005 + 0.0003, 4326)
 FROM generate_series(1, 100000) i;
-INSERT INTO watched SELECT * FROM plain;
-SELECT tessera.watch('watched', render_columns => ARRAY['kind', 'name'], layers => ARRAY['bench']);
-VACUUM ANALYZE plain; VACUUM ANALYZE watched;
+INSERT INTO public.watched SELECT * FROM public.plain;
+SELECT tessera.watch('public.watched', render_columns => ARRAY['kind', 'name'], layers => ARRAY['bench']);
+VACUUM ANALYZE public.plain; VACUUM ANALYZE public.watched;
 SQL
 
 timed() { # prints milliseconds of one statement
@@ -30,9 +30,9 @@ timed() { # prints milliseconds of one statement
 }
 best_plain=999999; best_watched=999999
 for round in 1 2 3 4 5; do
-    p=$(timed "UPDATE plain SET kind = 'r$round', geom = ST_Translate(geom, 0.00001, 0)")
-    w=$(timed "UPDATE watched SET kind = 'r$round', geom = ST_Translate(geom, 0.00001, 0)")
-    psql "$db" -qc "TRUNCATE tessera.changes" -c "VACUUM plain" -c "VACUUM watched"
+    p=$(timed "UPDATE public.plain SET kind = 'r$round', geom = ST_Translate(geom, 0.00001, 0)")
+    w=$(timed "UPDATE public.watched SET kind = 'r$round', geom = ST_Translate(geom, 0.00001, 0)")
+    psql "$db" -qc "TRUNCATE tessera.changes" -c "VACUUM public.plain" -c "VACUUM public.watched"
     best_plain=$(echo "$p $best_plain" | awk '{print ($1 < $2) ? $1 : $2}')
     best_watched=$(echo "$w $best_watched" | awk '{print ($1 < $2) ? $1 : $2}')
     echo "round $round: plain $p ms, watched $w ms"
@@ -41,9 +41,9 @@ echo "100k-row UPDATE: plain ${best_plain} ms, watched ${best_watched} ms, ratio
 
 cat >/tmp/tessera_single_plain.sql <<'SQL'
 \set id random(1, 100000)
-UPDATE plain SET geom = ST_Translate(geom, 0.00001, 0) WHERE id = :id;
+UPDATE public.plain SET geom = ST_Translate(geom, 0.00001, 0) WHERE id = :id;
 SQL
-sed 's/plain/watched/' /tmp/tessera_single_plain.sql >/tmp/tessera_single_watched.sql
+sed 's/public.plain/public.watched/' /tmp/tessera_single_plain.sql >/tmp/tessera_single_watched.sql
 tps() { pgbench -n -c 2 -j 2 -T 15 -f "$1" "$db" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
 tp=$(tps /tmp/tessera_single_plain.sql)
 tw=$(tps /tmp/tessera_single_watched.sql)

@@ -146,21 +146,6 @@ extension TileInvalidation {
     }
 }
 
-private func quoted(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case let c where c.value < 0x20:
-            out +=
-                "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count) + String(c.value, radix: 16)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
+private func quoted(_ s: String) -> String { JSONText.quoted(s) }
 
-private func json(_ d: Double) -> String {
-    d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : d.description) : "null"
-}
+private func json(_ d: Double) -> String { JSONText.number(d) ?? "null" }

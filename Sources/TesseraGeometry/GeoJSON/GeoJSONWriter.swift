@@ -69,14 +69,10 @@ struct GeoJSONWriter {
     }
 
     mutating func write(number: Double) throws(GeoJSONError) {
-        guard number.isFinite else {
+        guard let text = JSONText.number(number) else {
             throw GeoJSONError(code: .notFinite, path: "", message: "\(number) cannot be written as JSON")
         }
-        if number == number.rounded(), abs(number) < 1e15 {
-            output += String(Int64(number))
-        } else {
-            output += number.description
-        }
+        output += text
     }
 
     mutating func write(_ feature: Feature) throws(GeoJSONError) {
@@ -142,20 +138,6 @@ struct GeoJSONWriter {
     }
 
     mutating func write(string: String) {
-        output += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case let s where s.value < 0x20:
-                let hex = String(s.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
+        output += JSONText.quoted(string)
     }
 }

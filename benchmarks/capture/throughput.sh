@@ -8,14 +8,7 @@
 # The edit workload is the pgbench script written below. Scratch database tessera_bench_flow.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-scripts/setup >/dev/null
-scripts/pg start >/dev/null
-swift build -c release --product tessera >/dev/null
-base=$(scripts/pg url)
-admin="${base%/*}/postgres"
-db="${base%/*}/tessera_bench_flow"
-psql "$admin" -qc "DROP DATABASE IF EXISTS tessera_bench_flow WITH (FORCE)" -c "CREATE DATABASE tessera_bench_flow TEMPLATE tessera_template"
-.build/release/tessera migrate --database-url "$db" 2>/dev/null
+. benchmarks/capture/scratch-db.sh tessera_bench_flow
 psql "$db" -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE TABLE public.buildings (id int PRIMARY KEY, kind text, geom geometry(Polygon, 4326));
 INSERT INTO public.buildings SELECT i, 'house',

@@ -6,14 +6,7 @@
 #   2. single-row UPDATEs from 2 pgbench clients for 15 s per table (transactions per second)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-scripts/setup >/dev/null
-scripts/pg start >/dev/null
-swift build -c release --product tessera >/dev/null
-base=$(scripts/pg url)
-admin="${base%/*}/postgres"
-db="${base%/*}/tessera_bench_trigger"
-psql "$admin" -qc "DROP DATABASE IF EXISTS tessera_bench_trigger WITH (FORCE)" -c "CREATE DATABASE tessera_bench_trigger TEMPLATE tessera_template"
-.build/release/tessera migrate --database-url "$db" 2>/dev/null
+. benchmarks/capture/scratch-db.sh tessera_bench_trigger
 psql "$db" -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE TABLE public.plain   (id int PRIMARY KEY, kind text, name text, geom geometry(Polygon, 4326));
 CREATE TABLE public.watched (id int PRIMARY KEY, kind text, name text, geom geometry(Polygon, 4326));

@@ -1,0 +1,10 @@
+# Sourced by the capture benchmarks: builds tessera (release), starts the local PostGIS and
+# makes a fresh, migrated scratch database named $1. Sets $db (its URL) and $admin.
+scripts/setup >/dev/null
+scripts/pg start >/dev/null
+swift build -c release --product tessera >/dev/null
+base=$(scripts/pg url)
+admin="${base%/*}/postgres"
+db="${base%/*}/$1"
+psql "$admin" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1 TEMPLATE tessera_template"
+.build/release/tessera migrate --database-url "$db" 2>/dev/null

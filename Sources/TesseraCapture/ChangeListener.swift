@@ -33,7 +33,7 @@ public struct ChangeListener: Service {
             attempt += 1
             do {
                 let connection = try await PostgresConnection.connect(
-                    configuration: url.connectionConfiguration,
+                    configuration: url.connectionConfiguration(),
                     id: attempt,
                     logger: logger
                 )

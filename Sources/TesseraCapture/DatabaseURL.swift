@@ -64,8 +64,9 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         }
     }
 
-    /// The configuration of a single dedicated connection (the listener's).
-    public var connectionConfiguration: PostgresConnection.Configuration {
+    /// The configuration of one connection.
+    /// - Throws: when TLS is asked for and no TLS context can be made (no trust store, say).
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
         var config: PostgresConnection.Configuration
         if let socketFolder {
             config = .init(
@@ -78,8 +79,8 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
             let tls: PostgresConnection.Configuration.TLS
             switch sslMode {
             case "disable", "allow": tls = .disable
-            case "require": tls = .require(try! .init(configuration: .makeClientConfiguration()))
-            default: tls = .prefer(try! .init(configuration: .makeClientConfiguration()))
+            case "require": tls = .require(try .init(configuration: .makeClientConfiguration()))
+            default: tls = .prefer(try .init(configuration: .makeClientConfiguration()))
             }
             config = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
         }

@@ -36,7 +36,7 @@ public struct DedicatedConnection: ~Copyable {
                 let id = nextID
                 connection = try await withDeadline(deadline) {
                     try await PostgresConnection.connect(
-                        configuration: url.connectionConfiguration,
+                        configuration: url.connectionConfiguration(),
                         id: id,
                         logger: logger
                     )

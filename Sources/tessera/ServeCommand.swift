@@ -93,7 +93,7 @@ func prepareDatabase(url: DatabaseURL, migrate: Bool, settings: ServeConfigurati
     let connection: PostgresConnection
     do {
         connection = try await PostgresConnection.connect(
-            configuration: url.connectionConfiguration,
+            configuration: url.connectionConfiguration(),
             id: 0,
             logger: logger
         )

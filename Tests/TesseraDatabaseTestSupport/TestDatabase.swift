@@ -34,7 +34,7 @@ public struct TestDatabase: Sendable {
         logger.logLevel = .warning
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         let admin = try await PostgresConnection.connect(
-            configuration: cluster.connectionConfiguration,
+            configuration: cluster.connectionConfiguration(),
             id: 1,
             logger: logger
         )
@@ -71,7 +71,7 @@ public struct TestDatabase: Sendable {
     /// A new connection to this database; the caller closes it.
     public func connect() async throws -> PostgresConnection {
         try await PostgresConnection.connect(
-            configuration: url.connectionConfiguration,
+            configuration: url.connectionConfiguration(),
             id: Int.random(in: 1...1_000_000),
             logger: logger
         )

@@ -35,25 +35,8 @@ enum S2HilbertCurve {
     @usableFromInline nonisolated(unsafe) static let positionTable6: UnsafePointer<UInt16> = {
         let bits = 6
         let memory = UnsafeMutablePointer<UInt16>.allocate(capacity: 1 << (2 * bits + 2))
-        func fill(level: Int, i: Int, j: Int, origin: Int, position: Int, orientation: Int) {
-            if level == bits {
-                memory[(((i << bits) + j) << 2) + origin] = UInt16((position << 2) + orientation)
-                return
-            }
-            let r = positionToIJ[orientation]
-            for k in 0..<4 {
-                fill(
-                    level: level + 1,
-                    i: (i << 1) + (r[k] >> 1),
-                    j: (j << 1) + (r[k] & 1),
-                    origin: origin,
-                    position: (position << 2) + k,
-                    orientation: orientation ^ positionToOrientation[k]
-                )
-            }
-        }
-        for orientation in 0..<4 {
-            fill(level: 0, i: 0, j: 0, origin: orientation, position: 0, orientation: orientation)
+        forEachSubcell(levels: bits) { i, j, origin, position, orientation in
+            memory[(((i << bits) + j) << 2) + origin] = UInt16((position << 2) + orientation)
         }
         return UnsafePointer(memory)
     }()
@@ -85,16 +68,30 @@ enum S2HilbertCurve {
     private static let tables: (positions: [UInt16], coordinates: [UInt16]) = {
         var pos = [UInt16](repeating: 0, count: 1 << (2 * lookupBits + 2))
         var ij = pos
-        func fill(level: Int, i: Int, j: Int, origin: Int, position: Int, orientation: Int) {
-            if level == lookupBits {
-                let ijIndex = (i << lookupBits) + j
-                pos[(ijIndex << 2) + origin] = UInt16((position << 2) + orientation)
-                ij[(position << 2) + origin] = UInt16((ijIndex << 2) + orientation)
+        forEachSubcell(levels: lookupBits) { i, j, origin, position, orientation in
+            let ijIndex = (i << lookupBits) + j
+            pos[(ijIndex << 2) + origin] = UInt16((position << 2) + orientation)
+            ij[(position << 2) + origin] = UInt16((ijIndex << 2) + orientation)
+        }
+        return (pos, ij)
+    }()
+
+    /// Walks the Hilbert curve `levels` levels down from each of the four starting orientations
+    /// and calls `visit(i, j, startOrientation, position, endOrientation)` for every subcell:
+    /// its coordinates within the block, its position along the curve, and the orientation
+    /// the curve leaves it in. Both lookup tables are built from this one walk.
+    private static func forEachSubcell(
+        levels: Int,
+        _ visit: (_ i: Int, _ j: Int, _ origin: Int, _ position: Int, _ orientation: Int) -> Void
+    ) {
+        func descend(level: Int, i: Int, j: Int, origin: Int, position: Int, orientation: Int) {
+            if level == levels {
+                visit(i, j, origin, position, orientation)
                 return
             }
             let r = positionToIJ[orientation]
             for k in 0..<4 {
-                fill(
+                descend(
                     level: level + 1,
                     i: (i << 1) + (r[k] >> 1),
                     j: (j << 1) + (r[k] & 1),
@@ -105,8 +102,7 @@ enum S2HilbertCurve {
             }
         }
         for orientation in 0..<4 {
-            fill(level: 0, i: 0, j: 0, origin: orientation, position: 0, orientation: orientation)
+            descend(level: 0, i: 0, j: 0, origin: orientation, position: 0, orientation: orientation)
         }
-        return (pos, ij)
-    }()
+    }
 }

@@ -58,6 +58,7 @@ let package = Package(
             resources: [
                 .embedInCode("Migrations/001_schema.sql"),
                 .embedInCode("Migrations/002_watch.sql"),
+                .embedInCode("Migrations/003_delivery.sql"),
             ]
         ),
         .target(

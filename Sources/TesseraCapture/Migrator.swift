@@ -17,6 +17,8 @@ public enum Migrator {
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "schema", sql: String(decoding: PackageResources._01_schema_sql, as: UTF8.self)),
         Migration(version: 2, name: "watch", sql: String(decoding: PackageResources._02_watch_sql, as: UTF8.self)),
+        Migration(
+            version: 3, name: "delivery", sql: String(decoding: PackageResources._03_delivery_sql, as: UTF8.self)),
     ]
 
     /// Brings the database's `tessera` schema up to date; returns the versions applied now.

@@ -70,6 +70,10 @@ public enum Bootstrap {
         }
         for s in subscriptions {
             try await connection.perform(
+                "INSERT INTO tessera.tenants (name) VALUES (\(s.tenant)) ON CONFLICT DO NOTHING",
+                logger: logger
+            )
+            try await connection.perform(
                 """
                 INSERT INTO tessera.subscriptions (tenant, name, url, layers, format, compression, debounce_ms, max_delay_ms,
                                                    max_tiles, rollup)
@@ -78,6 +82,17 @@ public enum Bootstrap {
                 ON CONFLICT (tenant, name) DO UPDATE SET url = EXCLUDED.url, layers = EXCLUDED.layers, format = EXCLUDED.format,
                     compression = EXCLUDED.compression, debounce_ms = EXCLUDED.debounce_ms, max_delay_ms = EXCLUDED.max_delay_ms,
                     max_tiles = EXCLUDED.max_tiles, rollup = EXCLUDED.rollup, updated_at = now()
+                """,
+                logger: logger
+            )
+            // Every subscription signs its deliveries; one declared in a file gets a random
+            // secret on first sight, which the API's rotate call reveals.
+            try await connection.perform(
+                """
+                INSERT INTO tessera.subscription_secrets (subscription_id, secret)
+                SELECT id, decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex')
+                FROM tessera.subscriptions s WHERE tenant = \(s.tenant) AND name = \(s.name)
+                    AND NOT EXISTS (SELECT 1 FROM tessera.subscription_secrets k WHERE k.subscription_id = s.id)
                 """,
                 logger: logger
             )

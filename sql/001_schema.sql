@@ -36,21 +36,31 @@ CREATE TABLE IF NOT EXISTS tessera.watched (
     installed_at    timestamptz NOT NULL DEFAULT now()
 );
 
--- The outbox. Triggers insert here in the editing transaction; the processor claims rows
--- with FOR UPDATE SKIP LOCKED and deletes them in the transaction that queues their effect.
--- Geometries are stored as the table has them (any SRID); the processor transforms to 4326.
-CREATE TABLE IF NOT EXISTS tessera.changes (
-    id              bigserial PRIMARY KEY,
-    table_name      regclass NOT NULL,
-    layers          text[] NOT NULL,
-    feature_id      text,
-    op              "char" NOT NULL CHECK (op IN ('I', 'U', 'D', 'T')),
-    old_geom        geometry,
-    new_geom        geometry,
-    changed_columns text[],
-    txid            xid8 NOT NULL DEFAULT pg_current_xact_id(),
-    committed_hint  timestamptz NOT NULL DEFAULT clock_timestamp()
+-- The outbox. A trigger writes one row per statement (or per chunk of a very large
+-- statement) holding arrays: the ids of the rows it touched and, for updates and deletes,
+-- their old geometries (as the table has them, any SRID) and a hash of their old rendering
+-- columns. New geometries are not copied: the processor reads them from the table when it
+-- claims the row, which yields the same union of stale tiles (any later edit of the feature
+-- is captured with that state as its old one) at a third of the cost of copying them.
+-- The processor claims rows with FOR UPDATE SKIP LOCKED and deletes them in the transaction
+-- that queues their effect. The view tessera.changes shows the pending changes one per row.
+CREATE TABLE IF NOT EXISTS tessera.outbox (
+    id             bigserial PRIMARY KEY,
+    table_name     regclass NOT NULL,
+    layers         text[] NOT NULL,
+    op             "char" NOT NULL CHECK (op IN ('I', 'U', 'D', 'T')),
+    feature_count  integer NOT NULL,
+    feature_ids    text[] NOT NULL,
+    old_geoms      geometry[],
+    old_hashes     int8[],
+    txid           xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    committed_hint timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+-- The arrays are written once and read once: storing them uncompressed saves the trigger time.
+ALTER TABLE tessera.outbox
+    ALTER COLUMN feature_ids SET STORAGE EXTERNAL,
+    ALTER COLUMN old_geoms SET STORAGE EXTERNAL,
+    ALTER COLUMN old_hashes SET STORAGE EXTERNAL;
 
 -- Changes whose geometry could not be used, with the reason. They never block the queue.
 CREATE TABLE IF NOT EXISTS tessera.quarantine (

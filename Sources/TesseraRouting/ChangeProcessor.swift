@@ -183,7 +183,7 @@ public struct ChangeProcessor: Service {
             )
         }
         report.windowsTouched = keys.count
-        try await ChangeQueue.delete(changes.map(\.id), on: connection, logger: logger)
+        try await ChangeQueue.delete(changes, on: connection, logger: logger)
         return report
     }
 }

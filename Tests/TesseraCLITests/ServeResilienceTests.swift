@@ -38,7 +38,7 @@ import Testing
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
             if try await db.int(
-                "SELECT (SELECT count(*) FROM tessera.changes) + (SELECT count(*) FROM tessera.pending)"
+                "SELECT (SELECT count(*) FROM tessera.outbox) + (SELECT count(*) FROM tessera.pending)"
             ) == 0 {
                 return
             }

@@ -25,31 +25,108 @@ import Testing
         }
     }
 
+    /// Runs `sql`, then claims and deletes what it captured: each change that is not a no-op
+    /// as `op:feature:old?new?` (which geometries it carries).
+    static func captured(_ sql: String, in db: TestDatabase) async throws -> [String] {
+        try await db.execute(sql)
+        let changes = try await db.withConnection { c in
+            try await c.withTransaction(logger: db.logger) { conn in
+                let changes = try await ChangeQueue.claim(limit: 100_000, on: conn, logger: db.logger)
+                try await ChangeQueue.delete(changes, on: conn, logger: db.logger)
+                return changes
+            }
+        }
+        return changes.filter { !$0.isNoOp }.map {
+            "\($0.operation.rawValue):\($0.featureID ?? "-"):\($0.oldEWKB == nil ? "" : "old")\($0.newEWKB == nil ? "" : "new")"
+        }
+    }
+
     @Test func capturesInsertsUpdatesAndDeletesThatRender() async throws {
         try await TestDatabase.with { db in
             try await db.execute(Self.roads)
-            try await db.execute(
+            let inserted = try await Self.captured(
                 """
                 INSERT INTO roads (name, highway, geom) VALUES
                   ('a', 'primary', 'SRID=4326;LINESTRING(13.3 52.5, 13.4 52.51)'),
                   ('b', 'service', NULL);
-                UPDATE roads SET note = 'ignored: not a rendering column';
-                UPDATE roads SET name = name;
-                UPDATE roads SET name = 'A' WHERE name = 'a';
-                UPDATE roads SET geom = 'SRID=4326;LINESTRING(1 1, 2 2)' WHERE name = 'b';
-                DELETE FROM roads WHERE name = 'A';
+                """,
+                in: db
+            )
+            #expect(inserted == ["I:1:new"])
+            #expect(try await Self.captured("UPDATE roads SET note = 'not a rendering column'", in: db) == [])
+            #expect(try await Self.captured("UPDATE roads SET name = name", in: db) == [])
+            #expect(try await Self.captured("UPDATE roads SET name = 'A' WHERE name = 'a'", in: db) == ["U:1:oldnew"])
+            // NULL → geometry is a creation: only the new geometry.
+            let created = try await Self.captured(
+                "UPDATE roads SET geom = 'SRID=4326;LINESTRING(1 1, 2 2)' WHERE name = 'b'",
+                in: db
+            )
+            #expect(created == ["U:2:new"])
+            // Geometry → NULL is a deletion: only the old geometry.
+            #expect(try await Self.captured("UPDATE roads SET geom = NULL WHERE id = 2", in: db) == ["U:2:old"])
+            #expect(try await Self.captured("DELETE FROM roads WHERE name = 'A'", in: db) == ["D:1:old"])
+            // A moved geometry, and the id itself changed: the old shape and the row under its new id.
+            try await db.execute("INSERT INTO roads (id, geom) VALUES (7, 'SRID=4326;LINESTRING(5 5, 6 6)')")
+            _ = try await Self.captured("SELECT 1", in: db)
+            let moved = try await Self.captured(
+                "UPDATE roads SET id = 8, geom = 'SRID=4326;LINESTRING(7 7, 8 8)' WHERE id = 7",
+                in: db
+            )
+            #expect(moved == ["U:7:old", "I:8:new"])
+            #expect(try await db.int("SELECT count(*) FROM tessera.outbox") == 0)
+        }
+    }
+
+    @Test func theChangesViewShowsOneRowPerFeatureInOneTransaction() async throws {
+        try await TestDatabase.with { db in
+            try await db.execute(Self.roads)
+            try await db.execute(
+                """
+                BEGIN;
+                INSERT INTO roads (name, geom) SELECT 'r' || i, 'SRID=4326;LINESTRING(0 0, 1 1)' FROM generate_series(1, 3) i;
+                UPDATE roads SET note = 'no rendering change';
+                UPDATE roads SET highway = 'primary' WHERE id = 1;
+                COMMIT;
                 """
             )
-            let ops = try await db.column(
-                "SELECT op::text || ':' || coalesce(feature_id, '') || ':' || coalesce(array_to_string(changed_columns, ','), '-') FROM tessera.changes ORDER BY id"
+            // The view compares with the rows as they are now: the first UPDATE renders for
+            // feature 1 only because the second changed it since, as the processor would see it.
+            #expect(try await db.column("SELECT op::text || ':' || feature_id FROM tessera.changes ORDER BY id") == [
+                "I:1", "I:2", "I:3", "U:1", "U:1",
+            ])
+            #expect(try await db.int("SELECT count(DISTINCT txid) FROM tessera.changes") == 1)
+            #expect(try await db.int("SELECT count(*) FROM tessera.outbox") == 3)
+        }
+    }
+
+    @Test func hugeStatementsAreSplitIntoChunksAndLoseNothing() async throws {
+        try await TestDatabase.with { db in
+            try await db.execute(Self.roads)
+            try await db.execute(
+                """
+                INSERT INTO roads (name, geom)
+                SELECT 'r' || i, ST_MakeLine(ST_Point(i * 0.001, 0), ST_Point(i * 0.001, 1)) FROM generate_series(1, 300) i;
+                """
             )
-            #expect(ops == ["I:1:-", "U:1:name", "U:2:", "D:1:-"])
-            #expect(
-                try await db.int(
-                    "SELECT count(*) FROM tessera.changes WHERE op = 'U' AND feature_id = '2' AND old_geom IS NULL AND new_geom IS NOT NULL"
-                ) == 1
+            _ = try await Self.captured("SELECT 1", in: db)
+            // Each line takes 45 bytes: 2000 bytes a chunk makes 44 rows a chunk.
+            try await db.execute(
+                """
+                BEGIN;
+                SET LOCAL tessera.outbox_chunk_bytes = 2000;
+                UPDATE roads SET geom = ST_Translate(geom, 1, 0);
+                DELETE FROM roads WHERE id > 150;
+                COMMIT;
+                """
             )
-            #expect(try await db.int("SELECT count(DISTINCT txid) FROM tessera.changes") == 4)
+            #expect(try await db.int("SELECT count(*) FROM tessera.outbox WHERE op = 'U'") == 7)
+            #expect(try await db.int("SELECT count(*) FROM tessera.outbox WHERE op = 'D'") == 4)
+            #expect(try await db.int("SELECT max(feature_count) FROM tessera.outbox") == 44)
+            let changes = try await Self.captured("SELECT 1", in: db)
+            #expect(changes.filter { $0.hasSuffix(":oldnew") }.count == 150)  // updated, still there
+            #expect(changes.filter { $0.hasPrefix("U:") && $0.hasSuffix(":old") }.count == 150)  // updated, then deleted
+            #expect(changes.filter { $0.hasPrefix("D:") }.count == 150)
+            #expect(Set(changes.map { $0.split(separator: ":")[1] }).count == 300)
         }
     }
 
@@ -100,11 +177,11 @@ import Testing
                 """
             )
             #expect(try await db.int("SELECT ST_SRID(new_geom) FROM tessera.changes") == 3857)
-            let c = try await db.connect()
-            let claimed = try await c.withTransaction(logger: db.logger) { conn in
-                try await ChangeQueue.claim(limit: 10, on: conn, logger: db.logger)
+            let claimed = try await db.withConnection { c in
+                try await c.withTransaction(logger: db.logger) { conn in
+                    try await ChangeQueue.claim(limit: 10, on: conn, logger: db.logger)
+                }
             }
-            try await c.close()
             #expect(claimed.count == 1)
             let ewkb = try #require(claimed.first?.newEWKB)
             // EWKB little-endian polygon with the SRID flag, SRID 4326 after the type.
@@ -136,17 +213,17 @@ import Testing
                     COMMIT;
                     """
                 )
-                try await db.execute("UPDATE roads SET note = 'no rendering change'")  // no notification
+                try await db.execute("UPDATE roads SET note = 'no rendering change'")  // a wake-up, no change
                 try await db.execute("INSERT INTO roads (geom) VALUES ('SRID=4326;LINESTRING(0 0, 1 1)')")
                 var payloads: [String] = []
                 for try await n in notifications {
                     payloads.append(n.payload)
-                    if payloads.count == 2 { break }
+                    if payloads.count == 3 { break }
                 }
                 return payloads
             }
             try await listener.close()
-            #expect(received == ["", ""])
+            #expect(received == ["", "", ""])
             #expect(try await db.int("SELECT count(*) FROM tessera.changes") == 2501)
         }
     }

@@ -77,6 +77,19 @@ public struct TestDatabase: Sendable {
         )
     }
 
+    /// Runs `body` with a new connection, closed afterwards (also when `body` throws).
+    public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let c = try await connect()
+        do {
+            let result = try await body(c)
+            try await c.close()
+            return result
+        } catch {
+            try? await c.close()
+            throw error
+        }
+    }
+
     /// Runs one or more SQL statements, one after the other, on a short-lived connection
     /// (`BEGIN`/`COMMIT` in the script work as in psql).
     public func execute(_ sql: String) async throws {

@@ -184,10 +184,12 @@ import Testing
             try await db.execute(Self.setup)
             try await db.execute(
                 """
-                INSERT INTO buildings
-                SELECT i, 'house', 1, ST_MakeEnvelope(5 + (i % 100) * 0.01, 45 + (i / 100) * 0.01,
-                                                      5 + (i % 100) * 0.01 + 0.001, 45 + (i / 100) * 0.01 + 0.001, 4326)
-                FROM generate_series(1, 6000) i;
+                DO $$ BEGIN FOR s IN 0..119 LOOP  -- 120 edits of 50 features each
+                    INSERT INTO buildings
+                    SELECT i, 'house', 1, ST_MakeEnvelope(5 + (i % 100) * 0.01, 45 + (i / 100) * 0.01,
+                                                          5 + (i % 100) * 0.01 + 0.001, 45 + (i / 100) * 0.01 + 0.001, 4326)
+                    FROM generate_series(s * 50 + 1, s * 50 + 50) i;
+                END LOOP; END $$;
                 UPDATE tessera.subscriptions SET debounce_ms = 0, max_delay_ms = 0;
                 """
             )

@@ -22,12 +22,12 @@ SQL
 config=$(mktemp --suffix=.json)
 echo "{\"database_url\": \"$db\", \"processor\": {\"batch_size\": 5000, \"poll_interval_ms\": 500, \"flush_interval_ms\": 50}, \"log_level\": \"error\"}" >"$config"
 wait_drained() {
-    while [ "$(psql "$db" -qAt -c "SELECT (SELECT count(*) FROM tessera.changes) + (SELECT count(*) FROM tessera.pending)")" != "0" ]; do sleep 0.05; done
+    while [ "$(psql "$db" -qAt -c "SELECT (SELECT count(*) FROM tessera.outbox) + (SELECT count(*) FROM tessera.pending)")" != "0" ]; do sleep 0.05; done
 }
 
 # Drain: 200k changes queued, then the processor.
 psql "$db" -qc "UPDATE public.buildings SET geom = ST_Translate(geom, 0.00001, 0)" -c "UPDATE public.buildings SET kind = 'shop'"
-queued=$(psql "$db" -qAt -c "SELECT count(*) FROM tessera.changes")
+queued=$(psql "$db" -qAt -c "SELECT sum(feature_count) FROM tessera.outbox")
 start=$(date +%s.%N)
 .build/release/tessera serve --config "$config" &
 serve=$!

@@ -59,6 +59,7 @@ let package = Package(
                 .embedInCode("Migrations/001_schema.sql"),
                 .embedInCode("Migrations/002_watch.sql"),
                 .embedInCode("Migrations/003_delivery.sql"),
+                .embedInCode("Migrations/004_outbox.sql"),
             ]
         ),
         .target(
@@ -113,7 +114,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraCaptureTests",
-            dependencies: ["TesseraCapture", "TesseraDatabaseTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]
+            dependencies: ["TesseraCapture", "TesseraDatabaseTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "TesseraRoutingTests",

@@ -20,6 +20,20 @@
 -- Layers named that do not exist yet are created with defaults (z0-14, buffer 64/4096).
 -- Needs PostgreSQL 14 or later (hash_record_extended).
 
+-- Before schema version 4 the outbox was a table, tessera.changes, with a row per feature.
+-- Its rows move to tessera.outbox (a row each) and a view takes its name; 004 re-watches.
+DO $upgrade$
+BEGIN
+    IF EXISTS (SELECT FROM pg_class WHERE oid = to_regclass('tessera.changes') AND relkind = 'r') THEN
+        INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids, old_geoms, old_hashes,
+                                    txid, committed_hint)
+        SELECT table_name, layers, op, 1, ARRAY[feature_id], ARRAY[old_geom], ARRAY[NULL::int8], txid, committed_hint
+        FROM tessera.changes ORDER BY id;
+        DROP TABLE tessera.changes;
+    END IF;
+END
+$upgrade$;
+
 CREATE OR REPLACE FUNCTION tessera.watch(
     tbl             regclass,
     id_column       text DEFAULT NULL,

@@ -13,12 +13,20 @@ public enum Migrator {
         public let sql: String
     }
 
+    static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
     /// Every migration this binary knows, by version.
     public static let migrations: [Migration] = [
-        Migration(version: 1, name: "schema", sql: String(decoding: PackageResources._01_schema_sql, as: UTF8.self)),
-        Migration(version: 2, name: "watch", sql: String(decoding: PackageResources._02_watch_sql, as: UTF8.self)),
+        Migration(version: 1, name: "schema", sql: text(PackageResources._01_schema_sql)),
+        Migration(version: 2, name: "watch", sql: text(PackageResources._02_watch_sql)),
+        Migration(version: 3, name: "delivery", sql: text(PackageResources._03_delivery_sql)),
+        // The outbox changed shape: 001 and 002 (idempotent) bring an older schema to it.
         Migration(
-            version: 3, name: "delivery", sql: String(decoding: PackageResources._03_delivery_sql, as: UTF8.self)),
+            version: 4,
+            name: "outbox",
+            sql: [PackageResources._01_schema_sql, PackageResources._02_watch_sql, PackageResources._04_outbox_sql]
+                .map(text).joined(separator: "\n")
+        ),
     ]
 
     /// Brings the database's `tessera` schema up to date; returns the versions applied now.

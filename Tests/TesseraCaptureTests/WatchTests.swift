@@ -1,3 +1,4 @@
+import Foundation
 import PostgresNIO
 import TesseraCapture
 import TesseraDatabaseTestSupport
@@ -22,6 +23,35 @@ import Testing
             )
             // Applying the SQL files by hand over a migrated schema is harmless too.
             for m in Migrator.migrations { try await db.execute(m.sql) }
+        }
+    }
+
+    @Test func upgradingFromTheRowPerFeatureOutboxKeepsPendingChanges() async throws {
+        try await TestDatabase.with(migrate: false) { db in
+            // Schema version 3 as it was released, with changes pending in its outbox table.
+            let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("Fixtures/schema-v3")
+            for file in ["001_schema.sql", "002_watch.sql", "003_delivery.sql"] {
+                try await db.execute(String(contentsOf: fixtures.appendingPathComponent(file), encoding: .utf8))
+            }
+            try await db.execute(
+                Self.roads
+                    + """
+
+                    INSERT INTO roads (name, geom) VALUES ('a', 'SRID=4326;LINESTRING(0 0, 1 1)'),
+                                                          ('b', 'SRID=4326;LINESTRING(2 2, 3 3)');
+                    UPDATE roads SET geom = 'SRID=4326;LINESTRING(5 5, 6 6)' WHERE name = 'a';
+                    DELETE FROM roads WHERE name = 'b';
+                    """
+            )
+            #expect(try await db.int("SELECT count(*) FROM tessera.changes") == 4)
+            let applied = try await db.withConnection { try await Migrator.migrate($0, logger: db.logger) }
+            #expect(applied == [4])
+            // The pending changes survived, and new edits go to the new outbox.
+            try await db.execute("INSERT INTO roads (name, geom) VALUES ('c', 'SRID=4326;LINESTRING(7 7, 8 8)')")
+            let changes = try await Self.captured("SELECT 1", in: db)
+            #expect(changes == ["I:1:new", "I:2:", "U:1:oldnew", "D:2:old", "I:3:new"])
+            #expect(try await db.int("SELECT count(*) FROM tessera.outbox") == 0)
         }
     }
 

@@ -132,8 +132,11 @@ BEGIN
             wrote  bigint := 0;
             added  bigint;
             moved  bigint := 0;
-            -- The most old geometry one outbox row holds; a setting so tests can make it small.
+            -- The most one outbox row holds: 100,000 features (a few seconds for the processor, well
+            -- inside its transaction deadline) and 256 MB of old geometry. Settings so tests can
+            -- make them small.
             most   bigint := coalesce(nullif(current_setting('tessera.outbox_chunk_bytes', true), '')::bigint, 268435456);
+            cap    bigint := coalesce(nullif(current_setting('tessera.outbox_chunk_rows', true), '')::bigint, 100000);
         BEGIN
             IF TG_OP = 'TRUNCATE' THEN
                 INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids)
@@ -146,10 +149,19 @@ BEGIN
                 -- Ids only: the processor reads the new rows themselves.
                 INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids)
                 SELECT %3$s::oid::regclass, %4$L::text[], 'I', count(*), array_agg(n.%5$I::text)
-                FROM new_rows n WHERE n.%6$I IS NOT NULL HAVING count(*) > 0;
+                FROM new_rows n WHERE n.%6$I IS NOT NULL HAVING count(*) BETWEEN 1 AND cap;
                 IF FOUND THEN
                     PERFORM pg_notify('tessera_changes', '');
+                    RETURN NULL;
                 END IF;
+                SELECT count(*) INTO total FROM new_rows;
+                WHILE done < total LOOP
+                    INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids)
+                    SELECT %3$s::oid::regclass, %4$L::text[], 'I', count(*), array_agg(n.%5$I::text)
+                    FROM (SELECT * FROM new_rows OFFSET done LIMIT cap) n WHERE n.%6$I IS NOT NULL HAVING count(*) > 0;
+                    done := done + cap;
+                END LOOP;
+                PERFORM pg_notify('tessera_changes', '');
                 RETURN NULL;
             ELSIF TG_OP = 'UPDATE' THEN
                 -- The old rows, and the rows under their new ids if the update changed ids.
@@ -158,7 +170,7 @@ BEGIN
                     SELECT %3$s::oid::regclass, %4$L::text[], 'U', count(*), array_agg(o.%5$I::text), array_agg(o.%6$I),
                            array_agg(%7$s)
                     FROM old_rows o
-                    HAVING count(*) > 0 AND coalesce(sum(pg_column_size(o.%6$I)), 0) <= most
+                    HAVING count(*) BETWEEN 1 AND cap AND coalesce(sum(pg_column_size(o.%6$I)), 0) <= most
                     RETURNING 1
                 ), renamed AS (
                     INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids)
@@ -172,14 +184,13 @@ BEGIN
                 INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids, old_geoms)
                 SELECT %3$s::oid::regclass, %4$L::text[], 'D', count(*), array_agg(o.%5$I::text), array_agg(o.%6$I)
                 FROM old_rows o WHERE o.%6$I IS NOT NULL
-                HAVING count(*) > 0 AND sum(pg_column_size(o.%6$I)) <= most;
+                HAVING count(*) BETWEEN 1 AND cap AND sum(pg_column_size(o.%6$I)) <= most;
                 GET DIAGNOSTICS wrote = ROW_COUNT;
             END IF;
             IF wrote = 0 THEN
-                -- Nothing, or more old geometry than one value should hold (PostgreSQL's limit is
-                -- 1 GB): chunks of about `most` bytes (256 MB unless tessera.outbox_chunk_bytes says).
+                -- Nothing, or more than one outbox row holds: chunks.
                 SELECT count(*), coalesce(sum(pg_column_size(o.%6$I)), 0) INTO total, bytes FROM old_rows o;
-                chunk := greatest(1, least(total, (total * most) / greatest(bytes, 1)));
+                chunk := greatest(1, least(total, cap, (total * most) / greatest(bytes, 1)));
                 WHILE done < total LOOP
                     IF TG_OP = 'UPDATE' THEN
                         INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids, old_geoms, old_hashes)

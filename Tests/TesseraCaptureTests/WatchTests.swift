@@ -144,19 +144,26 @@ import Testing
                 """
                 BEGIN;
                 SET LOCAL tessera.outbox_chunk_bytes = 2000;
+                SET LOCAL tessera.outbox_chunk_rows = 60;
                 UPDATE roads SET geom = ST_Translate(geom, 1, 0);
                 DELETE FROM roads WHERE id > 150;
+                INSERT INTO roads (name, geom)
+                SELECT 'n' || i, ST_MakeLine(ST_Point(i * 0.001, 0), ST_Point(i * 0.001, 2)) FROM generate_series(1, 130) i;
                 COMMIT;
                 """
             )
             #expect(try await db.int("SELECT count(*) FROM tessera.outbox WHERE op = 'U'") == 7)
             #expect(try await db.int("SELECT count(*) FROM tessera.outbox WHERE op = 'D'") == 4)
-            #expect(try await db.int("SELECT max(feature_count) FROM tessera.outbox") == 44)
+            #expect(try await db.column("SELECT feature_count::text FROM tessera.outbox WHERE op = 'I' ORDER BY id") == [
+                "60", "60", "10",
+            ])
+            #expect(try await db.int("SELECT max(feature_count) FROM tessera.outbox WHERE op <> 'I'") == 44)
             let changes = try await Self.captured("SELECT 1", in: db)
             #expect(changes.filter { $0.hasSuffix(":oldnew") }.count == 150)  // updated, still there
             #expect(changes.filter { $0.hasPrefix("U:") && $0.hasSuffix(":old") }.count == 150)  // updated, then deleted
             #expect(changes.filter { $0.hasPrefix("D:") }.count == 150)
-            #expect(Set(changes.map { $0.split(separator: ":")[1] }).count == 300)
+            #expect(changes.filter { $0.hasPrefix("I:") }.count == 130)
+            #expect(Set(changes.map { $0.split(separator: ":")[1] }).count == 430)
         }
     }
 

@@ -131,13 +131,17 @@ BEGIN
             done   bigint := 0;
             wrote  bigint := 0;
             added  bigint;
-            moved  bigint := 0;
             -- The most one outbox row holds: 100,000 features (a few seconds for the processor, well
             -- inside its transaction deadline) and 256 MB of old geometry. Settings so tests can
             -- make them small.
             most   bigint := coalesce(nullif(current_setting('tessera.outbox_chunk_bytes', true), '')::bigint, 268435456);
             cap    bigint := coalesce(nullif(current_setting('tessera.outbox_chunk_rows', true), '')::bigint, 100000);
         BEGIN
+            IF TG_LEVEL = 'ROW' THEN
+                INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids)
+                VALUES (%3$s::oid::regclass, %4$L::text[], 'I', 1, ARRAY[NEW.%5$I::text]);
+                RETURN NULL;
+            END IF;
             IF TG_OP = 'TRUNCATE' THEN
                 INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids)
                 VALUES (%3$s::oid::regclass, %4$L::text[], 'T', 1, ARRAY[NULL::text]);
@@ -164,22 +168,14 @@ BEGIN
                 PERFORM pg_notify('tessera_changes', '');
                 RETURN NULL;
             ELSIF TG_OP = 'UPDATE' THEN
-                -- The old rows, and the rows under their new ids if the update changed ids.
-                WITH captured AS (
-                    INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids, old_geoms, old_hashes)
-                    SELECT %3$s::oid::regclass, %4$L::text[], 'U', count(*), array_agg(o.%5$I::text), array_agg(o.%6$I),
-                           array_agg(%7$s)
-                    FROM old_rows o
-                    HAVING count(*) BETWEEN 1 AND cap AND coalesce(sum(pg_column_size(o.%6$I)), 0) <= most
-                    RETURNING 1
-                ), renamed AS (
-                    INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids)
-                    SELECT %3$s::oid::regclass, %4$L::text[], 'I', count(*), array_agg(n.%5$I::text)
-                    FROM new_rows n
-                    HAVING sum(hashtext(n.%5$I::text)) IS DISTINCT FROM (SELECT sum(hashtext(o.%5$I::text)) FROM old_rows o)
-                    RETURNING 1
-                )
-                SELECT (SELECT count(*) FROM captured), (SELECT count(*) FROM renamed) INTO wrote, moved;
+                -- The old rows. (A row whose id changed is captured under its new id as an
+                -- insert by the row trigger tessera_update_id.)
+                INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids, old_geoms, old_hashes)
+                SELECT %3$s::oid::regclass, %4$L::text[], 'U', count(*), array_agg(o.%5$I::text), array_agg(o.%6$I),
+                       array_agg(%7$s)
+                FROM old_rows o
+                HAVING count(*) BETWEEN 1 AND cap AND coalesce(sum(pg_column_size(o.%6$I)), 0) <= most;
+                GET DIAGNOSTICS wrote = ROW_COUNT;
             ELSE
                 INSERT INTO tessera.outbox (table_name, layers, op, feature_count, feature_ids, old_geoms)
                 SELECT %3$s::oid::regclass, %4$L::text[], 'D', count(*), array_agg(o.%5$I::text), array_agg(o.%6$I)
@@ -208,7 +204,7 @@ BEGIN
                     done := done + chunk;
                 END LOOP;
             END IF;
-            IF wrote + moved > 0 THEN
+            IF wrote > 0 THEN
                 PERFORM pg_notify('tessera_changes', '');
             END IF;
             RETURN NULL;
@@ -231,8 +227,11 @@ BEGIN
     END LOOP;
     EXECUTE format('CREATE TRIGGER tessera_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS new_rows '
                    'FOR EACH STATEMENT EXECUTE FUNCTION %s()', tbl, fn);
-    EXECUTE format('CREATE TRIGGER tessera_update AFTER UPDATE ON %s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+    EXECUTE format('CREATE TRIGGER tessera_update AFTER UPDATE ON %s REFERENCING OLD TABLE AS old_rows '
                    'FOR EACH STATEMENT EXECUTE FUNCTION %s()', tbl, fn);
+    -- Only for updates that set the id column; the WHEN clause skips rows that keep their id.
+    EXECUTE format('CREATE TRIGGER tessera_update_id AFTER UPDATE OF %I ON %s FOR EACH ROW '
+                   'WHEN (OLD.%I IS DISTINCT FROM NEW.%I) EXECUTE FUNCTION %s()', id_col, tbl, id_col, id_col, fn);
     EXECUTE format('CREATE TRIGGER tessera_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS old_rows '
                    'FOR EACH STATEMENT EXECUTE FUNCTION %s()', tbl, fn);
     EXECUTE format('CREATE TRIGGER tessera_truncate AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s()', tbl, fn);

@@ -102,7 +102,7 @@ import Testing
                 "UPDATE roads SET id = 8, geom = 'SRID=4326;LINESTRING(7 7, 8 8)' WHERE id = 7",
                 in: db
             )
-            #expect(moved == ["U:7:old", "I:8:new"])
+            #expect(moved == ["I:8:new", "U:7:old"])
             #expect(try await db.int("SELECT count(*) FROM tessera.outbox") == 0)
         }
     }

@@ -5,6 +5,7 @@
 #   1. a 100k-row UPDATE that moves every geometry and changes a rendering column (best of 5),
 #      on a table watched with two rendering columns and on one where every column renders
 #   2. single-row UPDATEs from 2 pgbench clients for 15 s per table (transactions per second)
+#   3. both again as CPU time of the server backend (trigger_cpu.py), steadier on a busy machine
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . benchmarks/capture/scratch-db.sh tessera_bench_trigger
@@ -49,4 +50,7 @@ tps() { pgbench -n -c 2 -j 2 -T 15 -f "$1" "$db" 2>/dev/null | sed -n 's/^tps = 
 tp=$(tps /tmp/tessera_single_plain.sql)
 tw=$(tps /tmp/tessera_single_watched.sql)
 echo "single-row UPDATEs: plain ${tp} tps, watched ${tw} tps, cost ratio $(echo "$tp $tw" | awk '{printf "%.2f", $1 / $2}')x"
+[ -x .venv/bin/python ] && .venv/bin/python -c "import psycopg" 2>/dev/null \
+    || .venv/bin/pip install -q --disable-pip-version-check "psycopg[binary]==3.3.9"
+.venv/bin/python benchmarks/capture/trigger_cpu.py "$db" 5 3000
 psql "$admin" -qc "DROP DATABASE tessera_bench_trigger WITH (FORCE)"

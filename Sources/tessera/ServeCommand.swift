@@ -4,7 +4,9 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 import TesseraCapture
+import TesseraDelivery
 import TesseraRouting
+import TesseraServer
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,13 +57,15 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(interval: .milliseconds(settings.flushIntervalMilliseconds)),
             logger: logger
         )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ChangeListener(url: url, wakeup: wakeup, logger: logger)),
+            .init(service: processor),
+            .init(service: flusher),
+        ]
+        services += try apiServices(settings: settings, url: url, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: ChangeListener(url: url, wakeup: wakeup, logger: logger)),
-                    .init(service: processor),
-                    .init(service: flusher),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -69,6 +73,36 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("serving", metadata: ["database": "\(url)"])
         try await group.run()
     }
+}
+
+/// The admin API: a connection pool, the webhook sender its test calls use, and the HTTP server,
+/// in start order (they stop in reverse). Empty when `api.listen` is off.
+func apiServices(
+    settings: ServeConfiguration,
+    url: DatabaseURL,
+    logger: Logger
+) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+    guard let listen = settings.apiListen else { return [] }
+    var api = APIConfiguration()
+    api.host = listen.host
+    api.port = listen.port
+    api.maxBodyBytes = settings.apiMaxBodyBytes
+    api.secretRotationOverlap = .seconds(settings.secretRotationOverlapSeconds)
+    do {
+        api.addressPolicy = try AddressPolicy(allowing: settings.allowNetworks)
+    } catch {
+        printError("allow_networks: \(error)")
+        throw ExitCode(2)
+    }
+    let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+    let sender = WebhookSender(
+        configuration: .init(policy: api.addressPolicy, userAgent: "Tessera/\(TesseraVersion.current)"),
+        logger: logger
+    )
+    let app = buildApplication(client: client, sender: sender, configuration: api, logger: logger) { channel in
+        logger.info("admin API listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+    }
+    return [.init(service: client), .init(service: sender), .init(service: app)]
 }
 
 struct MigrateCommand: AsyncParsableCommand {

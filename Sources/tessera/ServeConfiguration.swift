@@ -1,3 +1,4 @@
+import Foundation
 import TesseraCapture
 import TesseraGeometry
 import TesseraRouting
@@ -18,6 +19,8 @@ import TesseraRouting
 ///                      "compression": "none", "debounce_ms": 1000, "max_delay_ms": 10000, "max_tiles": 100000,
 ///                      "rollup": "parents"}],
 ///   "processor": {"batch_size": 2000, "poll_interval_ms": 2000, "flush_interval_ms": 100},
+///   "api": {"listen": "127.0.0.1:8088", "max_body_bytes": 1048576, "secret_rotation_overlap_s": 86400},
+///   "allow_networks": ["127.0.0.0/8", "::1/128"],
 ///   "log_level": "info"
 /// }
 /// ```
@@ -30,6 +33,12 @@ struct ServeConfiguration {
     var pollIntervalMilliseconds = 2000
     var flushIntervalMilliseconds = 100
     var logLevel = "info"
+    /// Where the admin API listens (`host:port`); nil turns the API off.
+    var apiListen: (host: String, port: Int)? = ("127.0.0.1", 8088)
+    var apiMaxBodyBytes = 1 << 20
+    var secretRotationOverlapSeconds = 86400
+    /// CIDR blocks webhook URLs may reach although the SSRF policy refuses them (local development, tests).
+    var allowNetworks: [String] = []
 
     /// Reads the file, if any, then applies `TESSERA_*` environment variables.
     static func load(file: String?, environment: [String: String]) throws(ConfigurationError) -> ServeConfiguration {
@@ -50,7 +59,32 @@ struct ServeConfiguration {
             config.flushIntervalMilliseconds = try positive(v, "TESSERA_FLUSH_INTERVAL_MS")
         }
         if let v = environment["TESSERA_LOG_LEVEL"] { config.logLevel = v }
+        if let v = environment["TESSERA_API_LISTEN"] { config.apiListen = try listen(v, "TESSERA_API_LISTEN") }
+        if let v = environment["TESSERA_API_MAX_BODY_BYTES"] {
+            config.apiMaxBodyBytes = try positive(v, "TESSERA_API_MAX_BODY_BYTES")
+        }
+        if let v = environment["TESSERA_SECRET_ROTATION_OVERLAP_S"] {
+            config.secretRotationOverlapSeconds = try positive(v, "TESSERA_SECRET_ROTATION_OVERLAP_S")
+        }
+        if let v = environment["TESSERA_ALLOW_NETWORKS"] {
+            config.allowNetworks = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
         return config
+    }
+
+    /// `host:port` (`[::1]:8088` for IPv6), or `off` / empty for no API.
+    static func listen(_ text: String, _ name: String) throws(ConfigurationError) -> (host: String, port: Int)? {
+        if text.isEmpty || text == "off" { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ConfigurationError("\(name) must be host:port (e.g. 127.0.0.1:8088) or off, got '\(text)'")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ConfigurationError("\(name) needs a host, e.g. 127.0.0.1:8088") }
+        return (host, port)
     }
 
     static func positive(_ text: String, _ name: String) throws(ConfigurationError) -> Int {
@@ -63,7 +97,9 @@ struct ServeConfiguration {
     mutating func read(_ root: JSONValue, file: String) throws(ConfigurationError) {
         var r = Reader(file: file)
         guard case .object(let members) = root else { throw r.fail("", "must be a JSON object") }
-        let known: Set<String> = ["database_url", "layers", "watch", "subscriptions", "processor", "log_level"]
+        let known: Set<String> = [
+            "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "api", "allow_networks",
+        ]
         for m in members where !known.contains(m.key) {
             throw r.fail(m.key, "is not a setting (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -108,6 +144,21 @@ struct ServeConfiguration {
             s.maxTiles = try r.int(item, "max_tiles") ?? s.maxTiles
             subscriptions.append(s)
         }
+        r.path = "api"
+        if let a = root["api"] {
+            guard case .object(let members) = a else { throw r.fail("", "must be an object") }
+            let keys: Set<String> = ["listen", "max_body_bytes", "secret_rotation_overlap_s"]
+            for m in members where !keys.contains(m.key) {
+                throw r.fail(m.key, "is not a setting (known: \(keys.sorted().joined(separator: ", ")))")
+            }
+            if let l = try r.string(a, "listen", optional: true) {
+                do { apiListen = try Self.listen(l, "\(file): api.listen") } catch { throw error }
+            }
+            apiMaxBodyBytes = try r.int(a, "max_body_bytes") ?? apiMaxBodyBytes
+            secretRotationOverlapSeconds = try r.int(a, "secret_rotation_overlap_s") ?? secretRotationOverlapSeconds
+        }
+        r.path = ""
+        allowNetworks = try r.strings(root, "allow_networks") ?? allowNetworks
         r.path = "processor"
         if let p = root["processor"] {
             batchSize = try r.int(p, "batch_size") ?? batchSize

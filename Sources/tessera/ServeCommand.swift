@@ -4,17 +4,19 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 import TesseraCapture
+import TesseraDelivery
 import TesseraRouting
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the change processor: capture PostGIS edits into coalesced tile invalidations.",
+        abstract: "Run the change processor and the webhook dispatcher.",
         discussion: """
             Migrates the database, applies the layers, watched tables and subscriptions of the \
             configuration file, then runs until SIGINT or SIGTERM: a LISTEN connection and a poll \
             wake the processor, which turns captured changes into per-subscription windows; due \
-            windows become rows of tessera.deliveries. Several processes may share one database.
+            windows become rows of tessera.deliveries, which the dispatcher sends as signed webhooks \
+            (retries, circuit breaker, rate limits). Several processes may share one database.
             """
     )
 
@@ -55,13 +57,38 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(interval: .milliseconds(settings.flushIntervalMilliseconds)),
             logger: logger
         )
+        // One HTTP client for every webhook; listed before the services that use it, so that it is
+        // shut down after them (services stop in reverse order).
+        let sender = WebhookSender(
+            configuration: .init(
+                policy: try AddressPolicy(allowing: settings.allowNetworks),
+                userAgent: "Tessera/\(TesseraVersion.current)",
+                connectionsPerHost: settings.dispatcher.connectionsPerHost
+            ),
+            logger: logger
+        )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: sender),
+            .init(service: ChangeListener(url: url, wakeup: wakeup, logger: logger)),
+            .init(service: processor),
+            .init(service: flusher),
+        ]
+        if settings.dispatcher.enabled {
+            let dispatcher = Dispatcher(
+                url: url,
+                sender: sender,
+                configuration: .init(
+                    batchSize: settings.dispatcher.batchSize,
+                    concurrency: settings.dispatcher.concurrency,
+                    pollInterval: .milliseconds(settings.dispatcher.pollIntervalMilliseconds)
+                ),
+                logger: logger
+            )
+            services.append(.init(service: dispatcher))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: ChangeListener(url: url, wakeup: wakeup, logger: logger)),
-                    .init(service: processor),
-                    .init(service: flusher),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -1,4 +1,6 @@
+import Foundation
 import TesseraCapture
+import TesseraDelivery
 import TesseraGeometry
 import TesseraRouting
 
@@ -18,6 +20,9 @@ import TesseraRouting
 ///                      "compression": "none", "debounce_ms": 1000, "max_delay_ms": 10000, "max_tiles": 100000,
 ///                      "rollup": "parents"}],
 ///   "processor": {"batch_size": 2000, "poll_interval_ms": 2000, "flush_interval_ms": 100},
+///   "allow_networks": ["127.0.0.0/8", "::1"],
+///   "dispatcher": {"enabled": true, "concurrency": 512, "batch_size": 500, "poll_interval_ms": 100,
+///                  "connections_per_host": 32},
 ///   "log_level": "info"
 /// }
 /// ```
@@ -30,6 +35,19 @@ struct ServeConfiguration {
     var pollIntervalMilliseconds = 2000
     var flushIntervalMilliseconds = 100
     var logLevel = "info"
+    /// CIDR blocks webhooks may reach although they are loopback, private, link-local, … (SSRF
+    /// protection); for local development and tests. Also `TESSERA_ALLOW_NETWORKS` (comma-separated).
+    var allowNetworks: [String] = []
+    var dispatcher = DispatcherSettings()
+
+    struct DispatcherSettings {
+        /// Off: `serve` queues deliveries but sends nothing (another process sends them).
+        var enabled = true
+        var concurrency = 512
+        var batchSize = 500
+        var pollIntervalMilliseconds = 100
+        var connectionsPerHost = 32
+    }
 
     /// Reads the file, if any, then applies `TESSERA_*` environment variables.
     static func load(file: String?, environment: [String: String]) throws(ConfigurationError) -> ServeConfiguration {
@@ -50,6 +68,19 @@ struct ServeConfiguration {
             config.flushIntervalMilliseconds = try positive(v, "TESSERA_FLUSH_INTERVAL_MS")
         }
         if let v = environment["TESSERA_LOG_LEVEL"] { config.logLevel = v }
+        if let v = environment["TESSERA_ALLOW_NETWORKS"] {
+            config.allowNetworks = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+        if let v = environment["TESSERA_DISPATCH"] {
+            guard ["on", "off"].contains(v) else { throw ConfigurationError("TESSERA_DISPATCH must be on or off, got '\(v)'") }
+            config.dispatcher.enabled = v == "on"
+        }
+        do {
+            _ = try AddressPolicy(allowing: config.allowNetworks)
+        } catch {
+            throw ConfigurationError("allow_networks: \(error.description)")
+        }
         return config
     }
 
@@ -63,7 +94,9 @@ struct ServeConfiguration {
     mutating func read(_ root: JSONValue, file: String) throws(ConfigurationError) {
         var r = Reader(file: file)
         guard case .object(let members) = root else { throw r.fail("", "must be a JSON object") }
-        let known: Set<String> = ["database_url", "layers", "watch", "subscriptions", "processor", "log_level"]
+        let known: Set<String> = [
+            "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "allow_networks", "dispatcher",
+        ]
         for m in members where !known.contains(m.key) {
             throw r.fail(m.key, "is not a setting (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -113,6 +146,25 @@ struct ServeConfiguration {
             batchSize = try r.int(p, "batch_size") ?? batchSize
             pollIntervalMilliseconds = try r.int(p, "poll_interval_ms") ?? pollIntervalMilliseconds
             flushIntervalMilliseconds = try r.int(p, "flush_interval_ms") ?? flushIntervalMilliseconds
+        }
+        r.path = ""
+        allowNetworks = try r.strings(root, "allow_networks") ?? allowNetworks
+        r.path = "dispatcher"
+        if let d = root["dispatcher"] {
+            switch d["enabled"] {
+            case nil: break
+            case .bool(let b)?: dispatcher.enabled = b
+            default: throw r.fail("enabled", "must be true or false")
+            }
+            for (key, value) in [
+                ("concurrency", \DispatcherSettings.concurrency), ("batch_size", \.batchSize),
+                ("poll_interval_ms", \.pollIntervalMilliseconds), ("connections_per_host", \.connectionsPerHost),
+            ] {
+                if let n = try r.int(d, key) {
+                    guard n > 0 else { throw r.fail(key, "must be a positive integer") }
+                    dispatcher[keyPath: value] = n
+                }
+            }
         }
     }
 

@@ -122,7 +122,7 @@ import Testing
         let receiver = try await TestReceiver.start { _ in .status(503) }
         defer { Task { try? await receiver.stop() } }
         let breaker = CircuitBreaker.Configuration(
-            window: .seconds(10), minimumRequests: 4, failureRate: 0.5, openDuration: .milliseconds(500), probesToClose: 1)
+            window: .seconds(10), minimumRequests: 4, failureRate: 0.5, openDuration: .milliseconds(1500), probesToClose: 1)
         try await DispatchFixture.with(configuration: DispatchFixture.testConfiguration(breaker: breaker)) { f in
             let sub = try await f.subscription(url: receiver.url, maxInFlight: 1, scheduleMs: Array(repeating: 10, count: 19))
             try await f.deliveries(sub, count: 10)
@@ -133,7 +133,7 @@ import Testing
             receiver.respond { _ in .ok }
             #expect(try await f.eventually { try await f.count(sub, status: "delivered") == 10 })
             let requests = receiver.requests
-            #expect(requests[3].receivedAt.duration(to: requests[4].receivedAt) >= .milliseconds(450))
+            #expect(requests[3].receivedAt.duration(to: requests[4].receivedAt) >= .milliseconds(1400))
             #expect(requests.count == 14)
         }
     }

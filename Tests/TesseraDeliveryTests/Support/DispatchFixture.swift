@@ -34,9 +34,13 @@ struct DispatchFixture: Sendable {
         configuration: Dispatcher.Configuration = testConfiguration(),
         _ body: @Sendable (DispatchFixture) async throws -> Void
     ) async throws {
-        try await TestDatabase.with { db in
-            let fixture = DispatchFixture(db: db)
-            try await fixture.run(policy: policy, configuration: configuration) { try await body(fixture) }
+        do {
+            try await TestDatabase.with { db in
+                let fixture = DispatchFixture(db: db)
+                try await fixture.run(policy: policy, configuration: configuration) { try await body(fixture) }
+            }
+        } catch let error as PSQLError {
+            throw DatabaseFailure(description: String(reflecting: error))
         }
     }
 
@@ -76,15 +80,15 @@ struct DispatchFixture: Sendable {
     ) async throws -> String {
         let rate = ratePerMinute.map(String.init) ?? "NULL"
         let schedule = "ARRAY[" + scheduleMs.map(String.init).joined(separator: ",") + "]::int[]"
-        let id = try await db.column(
+        let id = UUID().uuidString.lowercased()
+        try await db.execute(
             """
-            INSERT INTO tessera.subscriptions (name, url, layers, method, headers, timeout_ms, rate_per_minute,
+            INSERT INTO tessera.subscriptions (id, name, url, layers, method, headers, timeout_ms, rate_per_minute,
                                                max_in_flight, ordered, retry_schedule_ms, status)
-            VALUES ('\(name)', '\(url)', ARRAY['roads'], '\(method)', '\(headers)'::jsonb, \(timeoutMs), \(rate),
+            VALUES ('\(id)', '\(name)', '\(url)', ARRAY['roads'], '\(method)', '\(headers)'::jsonb, \(timeoutMs), \(rate),
                     \(maxInFlight), \(ordered), \(schedule), '\(status)')
-            RETURNING id
             """
-        )[0]!
+        )
         for (index, secret) in ([DispatchFixture.secret] + extraSecrets).enumerated() {
             try await db.execute(
                 """
@@ -143,4 +147,9 @@ struct DispatchFixture: Sendable {
             "SELECT count(*) FROM tessera.deliveries WHERE subscription_id = '\(subscription)' AND status = '\(status)'"
         )
     }
+}
+
+/// A database error with its details (PSQLError's description hides them).
+struct DatabaseFailure: Error, CustomStringConvertible {
+    let description: String
 }

@@ -70,7 +70,7 @@ struct DispatchFixture: Sendable {
         name: String = "s-\(UUID().uuidString.prefix(8))",
         method: String = "POST",
         headers: String = "{}",
-        timeoutMs: Int = 5000,
+        timeoutMs: Int = 20000,
         ratePerMinute: Int? = nil,
         maxInFlight: Int = 4,
         ordered: Bool = false,

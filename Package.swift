@@ -12,13 +12,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -62,6 +62,7 @@ let package = Package(
                 .embedInCode("Migrations/001_schema.sql"),
                 .embedInCode("Migrations/002_watch.sql"),
                 .embedInCode("Migrations/003_delivery.sql"),
+                .embedInCode("Migrations/004_dispatch.sql"),
             ]
         ),
         .target(
@@ -156,7 +157,16 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraDeliveryTests",
-            dependencies: ["TesseraDelivery", "TesseraGrids", "TesseraGeometry"]
+            dependencies: [
+                "TesseraDelivery", "TesseraGrids", "TesseraGeometry", "TesseraCapture", "TesseraDatabaseTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "TesseraServerTests",

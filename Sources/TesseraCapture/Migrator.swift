@@ -19,6 +19,8 @@ public enum Migrator {
         Migration(version: 2, name: "watch", sql: String(decoding: PackageResources._02_watch_sql, as: UTF8.self)),
         Migration(
             version: 3, name: "delivery", sql: String(decoding: PackageResources._03_delivery_sql, as: UTF8.self)),
+        Migration(
+            version: 4, name: "dispatch", sql: String(decoding: PackageResources._04_dispatch_sql, as: UTF8.self)),
     ]
 
     /// Brings the database's `tessera` schema up to date; returns the versions applied now.

@@ -11,13 +11,6 @@ enum SubscriptionInput {
         "retry_schedule_ms",
     ]
 
-    /// Headers the dispatcher sets itself; a subscription may not override them.
-    static let reservedHeaders: Set<String> = [
-        "content-type", "content-encoding", "content-length", "transfer-encoding", "host", "connection",
-        "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature", "te", "trailer", "upgrade",
-        "keep-alive", "proxy-connection",
-    ]
-
     static let futureKinds = ["features", "sensors", "geofences"]
 
     /// Applies the members of `reader` to `settings`, recording problems in `reader`.
@@ -92,34 +85,41 @@ enum SubscriptionInput {
         }
     }
 
+    /// Custom headers, checked with the dispatcher's own rules (``WebhookHeaders/validateCustom(_:)``),
+    /// so that what the API accepts is what the dispatcher sends.
     static func readHeaders(_ v: JSONValue, into reader: inout RequestReader, settings: inout SubscriptionDefinition) {
         guard case .object(let members) = v else {
             reader.wrongType("headers", "an object of header names to string values", v)
             return
         }
-        if members.count > 50 { reader.refuse("headers", "may have at most 50 headers, got \(members.count)") }
         var headers: [String: String] = [:]
+        var ok = true
         for (name, value) in members {
             let field = "headers.\(name)"
             guard case .string(let text) = value else {
                 reader.wrongType(field, "a string", value)
+                ok = false
                 continue
             }
-            let tokenChars = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-            if name.isEmpty || name.count > 256 || !name.allSatisfy({ tokenChars.contains($0) }) {
-                reader.refuse(field, "is not a valid header name")
-            } else if reservedHeaders.contains(name.lowercased()) || name.lowercased().hasPrefix("webhook-")
-                || name.lowercased().hasPrefix("x-tessera-")
-            {
-                reader.refuse(field, "is set by Tessera itself and cannot be overridden")
-            } else if text.count > 8192 || text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" })
-            {
-                reader.refuse(field, "must be at most 8192 characters without CR, LF or NUL")
-            } else if headers.keys.contains(where: { $0.lowercased() == name.lowercased() }) {
-                reader.refuse(field, "is given twice (header names are case-insensitive)")
-            } else {
-                headers[name] = text
+            do {
+                try WebhookHeaders.validateCustom([name: text])
+            } catch {
+                reader.refuse(field, error.reason)
+                ok = false
+                continue
             }
+            if headers.keys.contains(where: { $0.lowercased() == name.lowercased() }) {
+                reader.refuse(field, "is given twice (header names are case-insensitive)")
+                ok = false
+            }
+            headers[name] = text
+        }
+        guard ok else { return }
+        do {
+            try WebhookHeaders.validateCustom(headers)
+        } catch {
+            reader.refuse("headers", error.reason)
+            return
         }
         settings.headers = headers
     }

@@ -1,5 +1,6 @@
 import Foundation
 import TesseraCapture
+import TesseraDelivery
 import TesseraGeometry
 import TesseraRouting
 
@@ -20,7 +21,9 @@ import TesseraRouting
 ///                      "rollup": "parents"}],
 ///   "processor": {"batch_size": 2000, "poll_interval_ms": 2000, "flush_interval_ms": 100},
 ///   "api": {"listen": "127.0.0.1:8088", "max_body_bytes": 1048576, "secret_rotation_overlap_s": 86400},
-///   "allow_networks": ["127.0.0.0/8", "::1/128"],
+///   "allow_networks": ["127.0.0.0/8", "::1"],
+///   "dispatcher": {"enabled": true, "concurrency": 512, "batch_size": 500, "poll_interval_ms": 100,
+///                  "connections_per_host": 32},
 ///   "log_level": "info"
 /// }
 /// ```
@@ -37,8 +40,19 @@ struct ServeConfiguration {
     var apiListen: (host: String, port: Int)? = ("127.0.0.1", 8088)
     var apiMaxBodyBytes = 1 << 20
     var secretRotationOverlapSeconds = 86400
-    /// CIDR blocks webhook URLs may reach although the SSRF policy refuses them (local development, tests).
+    /// CIDR blocks webhooks may reach although they are loopback, private, link-local, … (SSRF
+    /// protection); for local development and tests. Also `TESSERA_ALLOW_NETWORKS` (comma-separated).
     var allowNetworks: [String] = []
+    var dispatcher = DispatcherSettings()
+
+    struct DispatcherSettings {
+        /// Off: `serve` queues deliveries but sends nothing (another process sends them).
+        var enabled = true
+        var concurrency = 512
+        var batchSize = 500
+        var pollIntervalMilliseconds = 100
+        var connectionsPerHost = 32
+    }
 
     /// Reads the file, if any, then applies `TESSERA_*` environment variables.
     static func load(file: String?, environment: [String: String]) throws(ConfigurationError) -> ServeConfiguration {
@@ -70,6 +84,15 @@ struct ServeConfiguration {
             config.allowNetworks = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
         }
+        if let v = environment["TESSERA_DISPATCH"] {
+            guard ["on", "off"].contains(v) else { throw ConfigurationError("TESSERA_DISPATCH must be on or off, got '\(v)'") }
+            config.dispatcher.enabled = v == "on"
+        }
+        do {
+            _ = try AddressPolicy(allowing: config.allowNetworks)
+        } catch {
+            throw ConfigurationError("allow_networks: \(error.description)")
+        }
         return config
     }
 
@@ -98,7 +121,8 @@ struct ServeConfiguration {
         var r = Reader(file: file)
         guard case .object(let members) = root else { throw r.fail("", "must be a JSON object") }
         let known: Set<String> = [
-            "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "api", "allow_networks",
+            "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "allow_networks", "dispatcher",
+            "api",
         ]
         for m in members where !known.contains(m.key) {
             throw r.fail(m.key, "is not a setting (known: \(known.sorted().joined(separator: ", ")))")
@@ -152,18 +176,35 @@ struct ServeConfiguration {
                 throw r.fail(m.key, "is not a setting (known: \(keys.sorted().joined(separator: ", ")))")
             }
             if let l = try r.string(a, "listen", optional: true) {
-                do { apiListen = try Self.listen(l, "\(file): api.listen") } catch { throw error }
+                apiListen = try Self.listen(l, "\(file): api.listen")
             }
             apiMaxBodyBytes = try r.int(a, "max_body_bytes") ?? apiMaxBodyBytes
             secretRotationOverlapSeconds = try r.int(a, "secret_rotation_overlap_s") ?? secretRotationOverlapSeconds
         }
-        r.path = ""
-        allowNetworks = try r.strings(root, "allow_networks") ?? allowNetworks
         r.path = "processor"
         if let p = root["processor"] {
             batchSize = try r.int(p, "batch_size") ?? batchSize
             pollIntervalMilliseconds = try r.int(p, "poll_interval_ms") ?? pollIntervalMilliseconds
             flushIntervalMilliseconds = try r.int(p, "flush_interval_ms") ?? flushIntervalMilliseconds
+        }
+        r.path = ""
+        allowNetworks = try r.strings(root, "allow_networks") ?? allowNetworks
+        r.path = "dispatcher"
+        if let d = root["dispatcher"] {
+            switch d["enabled"] {
+            case nil: break
+            case .bool(let b)?: dispatcher.enabled = b
+            default: throw r.fail("enabled", "must be true or false")
+            }
+            for (key, value) in [
+                ("concurrency", \DispatcherSettings.concurrency), ("batch_size", \.batchSize),
+                ("poll_interval_ms", \.pollIntervalMilliseconds), ("connections_per_host", \.connectionsPerHost),
+            ] {
+                if let n = try r.int(d, key) {
+                    guard n > 0 else { throw r.fail(key, "must be a positive integer") }
+                    dispatcher[keyPath: value] = n
+                }
+            }
         }
     }
 

@@ -84,7 +84,7 @@ private func withStore<T: Sendable>(
 ) async throws -> T {
     let env = environment()
     let url = try databaseURLOrExit(options.databaseURL ?? env["TESSERA_DATABASE_URL"] ?? env["DATABASE_URL"])
-    let logger = makeLogger(level: env["TESSERA_LOG_LEVEL"] ?? "warning")
+    let logger = makeLogger(level: env["TESSERA_LOG_LEVEL"] ?? "error")
     do {
         return try await withPostgresClient(url: url, logger: logger) { client in
             try await body(KeyStore(client: client, logger: logger))

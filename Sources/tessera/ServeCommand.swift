@@ -117,7 +117,11 @@ func apiServices(
     api.addressPolicy = sender.configuration.policy
     let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
     let app = buildApplication(client: client, sender: sender, configuration: api, logger: logger) { channel in
-        logger.info("admin API listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        let address = channel.localAddress
+        logger.info(
+            "admin API listening",
+            metadata: ["host": "\(address?.ipAddress ?? "?")", "port": "\(address?.port ?? 0)"]
+        )
     }
     return [.init(service: client), .init(service: app)]
 }

@@ -117,7 +117,10 @@ struct DeliveryController: Sendable {
 
     @Sendable func retryAll(_ request: Request, context: APIRequestContext) async throws -> Response {
         let tenant = try context.requireTenant()
-        let n = try await deliveries.retryDeadLetters(tenant: tenant, subscription: try context.parameters.subscriptionID())
+        let n = try await deliveries.retryDeadLetters(
+            tenant: tenant,
+            subscription: try context.parameters.subscriptionID()
+        )
         return .json(.object([("requeued", .int(n))]), status: .accepted)
     }
 

@@ -40,8 +40,14 @@ struct ProblemMiddleware: RouterMiddleware {
             switch e.status {
             case .notFound: return .notFound(detail)
             case .methodNotAllowed:
-                return Problem(.methodNotAllowed, type: "method-not-allowed", title: "Method not allowed", detail: detail)
-            case .contentTooLarge: return Problem(.contentTooLarge, type: "too-large", title: "Too large", detail: detail)
+                return Problem(
+                    .methodNotAllowed,
+                    type: "method-not-allowed",
+                    title: "Method not allowed",
+                    detail: detail
+                )
+            case .contentTooLarge:
+                return Problem(.contentTooLarge, type: "too-large", title: "Too large", detail: detail)
             default:
                 if (400..<500).contains(e.status.code) {
                     return Problem(e.status, type: "bad-request", title: e.status.reasonPhrase, detail: detail)

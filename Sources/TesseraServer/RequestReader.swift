@@ -54,7 +54,9 @@ struct RequestReader {
         var seen = Set<String>()
         for m in members {
             if !set.contains(m.key) {
-                malformed.append(.init(field: m.key, reason: "is not a known field (known: \(known.joined(separator: ", ")))"))
+                malformed.append(
+                    .init(field: m.key, reason: "is not a known field (known: \(known.joined(separator: ", ")))")
+                )
             } else if !seen.insert(m.key).inserted {
                 malformed.append(.init(field: m.key, reason: "appears more than once"))
             }
@@ -133,7 +135,9 @@ struct RequestReader {
     mutating func timestamp(_ key: String) -> Date? {
         guard let s = string(key) else { return nil }
         guard let d = Timestamp.parse(s) else {
-            malformed.append(.init(field: key, reason: "must be an RFC 3339 timestamp like 2026-01-31T12:00:00Z, got '\(s)'"))
+            malformed.append(
+                .init(field: key, reason: "must be an RFC 3339 timestamp like 2026-01-31T12:00:00Z, got '\(s)'")
+            )
             return nil
         }
         return d

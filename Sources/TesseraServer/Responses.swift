@@ -31,7 +31,9 @@ struct PageRequest {
         if let text = query["cursor"], !text.isEmpty {
             var b64 = String(text).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             while b64.count % 4 != 0 { b64 += "=" }
-            guard let data = Data(base64Encoded: b64), let s = String(data: data, encoding: .utf8) else {
+            guard let data = Data(base64Encoded: b64), let s = String(data: data, encoding: .utf8),
+                !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            else {
                 throw Problem.malformed(field: "cursor", "is not a cursor this API returned")
             }
             cursor = s
@@ -41,7 +43,9 @@ struct PageRequest {
     /// The `cursor` member of the cursor, as an integer id.
     func cursorID() throws -> Int64? {
         guard let cursor else { return nil }
-        guard let id = Int64(cursor) else { throw Problem.malformed(field: "cursor", "is not a cursor this API returned") }
+        guard let id = Int64(cursor) else {
+            throw Problem.malformed(field: "cursor", "is not a cursor this API returned")
+        }
         return id
     }
 

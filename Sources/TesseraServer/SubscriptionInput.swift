@@ -38,7 +38,10 @@ enum SubscriptionInput {
             } else if futureKinds.contains(kind) {
                 reader.refuse("kind", "'\(kind)' subscriptions are not available yet; only 'tiles' is")
             } else {
-                reader.refuse("kind", "must be 'tiles' (features, sensors and geofences are not available yet), got '\(kind)'")
+                reader.refuse(
+                    "kind",
+                    "must be 'tiles' (features, sensors and geofences are not available yet), got '\(kind)'"
+                )
             }
         }
         if let v = reader["layers"] { readLayers(v, into: &reader, settings: &settings) }
@@ -77,7 +80,12 @@ enum SubscriptionInput {
             }
             var schedule: [Int] = []
             for (i, item) in items.enumerated() {
-                if let d = reader.integer(item, field: "retry_schedule_ms[\(i)]", in: 0...604_800_000, unit: " ms (7 days)") {
+                if let d = reader.integer(
+                    item,
+                    field: "retry_schedule_ms[\(i)]",
+                    in: 0...604_800_000,
+                    unit: " ms (7 days)"
+                ) {
                     schedule.append(d)
                 }
             }
@@ -135,8 +143,10 @@ enum SubscriptionInput {
                 reader.wrongType("layers[\(i)]", "a string", item)
                 continue
             }
-            if s.isEmpty {
-                reader.refuse("layers[\(i)]", "must not be empty")
+            if s.isEmpty || s.count > 200 {
+                reader.refuse("layers[\(i)]", "must be 1 to 200 characters")
+            } else if s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                reader.refuse("layers[\(i)]", "must not contain control characters")
             } else if layers.contains(s) {
                 reader.refuse("layers[\(i)]", "'\(s)' is listed twice")
             } else {
@@ -174,7 +184,10 @@ enum SubscriptionInput {
                 return nil
             }
             guard w < e else {
-                reader.refuse("filter", "bbox west (\(w)) must be less than east (\(e)); across the antimeridian use a MultiPolygon")
+                reader.refuse(
+                    "filter",
+                    "bbox west (\(w)) must be less than east (\(e)); across the antimeridian use a MultiPolygon"
+                )
                 return nil
             }
             guard s < n else {
@@ -207,7 +220,11 @@ enum SubscriptionInput {
             }
             return g
         default:
-            reader.wrongType("filter", "a bbox [west, south, east, north], a GeoJSON Polygon or MultiPolygon, or null", v)
+            reader.wrongType(
+                "filter",
+                "a bbox [west, south, east, north], a GeoJSON Polygon or MultiPolygon, or null",
+                v
+            )
             return nil
         }
     }

@@ -35,7 +35,9 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let (key, record) = try await withStore(database) { try await $0.createKey(tenant: tenant, name: name) }
             print(key.text)
-            printError("created key \(record.prefix)… (\(record.id.uuidString.lowercased())) for tenant '\(record.tenant)'; it is shown only now")
+            printError(
+                "created key \(record.prefix)… (\(record.id.uuidString.lowercased())) for tenant '\(record.tenant)'; it is shown only now"
+            )
         }
     }
 
@@ -59,7 +61,9 @@ struct KeysCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a key by id or prefix; it is refused from then on.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a key by id or prefix; it is refused from then on."
+        )
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The key's id or its prefix (tsk_…, as `keys list` shows).")
         var key: String

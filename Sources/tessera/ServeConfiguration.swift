@@ -121,8 +121,8 @@ struct ServeConfiguration {
         var r = Reader(file: file)
         guard case .object(let members) = root else { throw r.fail("", "must be a JSON object") }
         let known: Set<String> = [
-            "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "allow_networks", "dispatcher",
-            "api",
+            "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "allow_networks",
+            "dispatcher", "api",
         ]
         for m in members where !known.contains(m.key) {
             throw r.fail(m.key, "is not a setting (known: \(known.sorted().joined(separator: ", ")))")

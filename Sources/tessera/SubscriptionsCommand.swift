@@ -17,7 +17,9 @@ struct SubscriptionsCommand: AsyncParsableCommand {
             with `tessera keys create`). Answers are printed as the API's JSON; errors (RFC 9457 \
             problem+json) go to standard error with exit code 1.
             """,
-        subcommands: [List.self, Create.self, Get.self, Delete.self, Pause.self, Resume.self, RotateSecret.self, Test.self]
+        subcommands: [
+            List.self, Create.self, Get.self, Delete.self, Pause.self, Resume.self, RotateSecret.self, Test.self,
+        ]
     )
 
     struct APIOptions: ParsableArguments {
@@ -71,7 +73,8 @@ struct SubscriptionsCommand: AsyncParsableCommand {
         @Option(help: "json, zxy or protobuf.") var format: String?
         @Option(help: "none, zstd or gzip.") var compression: String?
         @Option(help: "POST, PUT or PATCH.") var method: String?
-        @Option(name: .customLong("header"), help: "A custom header 'Name: value' (repeatable).") var headers: [String] = []
+        @Option(name: .customLong("header"), help: "A custom header 'Name: value' (repeatable).") var headers:
+            [String] = []
         @Option(help: "Only changes within west,south,east,north (degrees).") var bbox: String?
         @Option(help: "Request timeout in ms (at most 60000).") var timeoutMs: Int?
         @Option(help: "Deliveries per minute at most.") var ratePerMinute: Int?
@@ -103,7 +106,9 @@ struct SubscriptionsCommand: AsyncParsableCommand {
             if !headers.isEmpty {
                 var object: [(key: String, value: JSONValue)] = []
                 for h in headers {
-                    guard let colon = h.firstIndex(of: ":") else { throw ValidationError("--header must be 'Name: value'") }
+                    guard let colon = h.firstIndex(of: ":") else {
+                        throw ValidationError("--header must be 'Name: value'")
+                    }
                     object.append(
                         (String(h[..<colon]), .string(h[h.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
                     )

@@ -25,7 +25,9 @@ import Testing
     @Test func keysAndSubscriptionsCommands() async throws {
         try await TestDatabase.with { db in
             let url = db.url.description
-            let created = try CommandRunner.run(["keys", "create", "--tenant", "acme", "--name", "cli", "--database-url", url])
+            let created = try CommandRunner.run([
+                "keys", "create", "--tenant", "acme", "--name", "cli", "--database-url", url,
+            ])
             #expect(created.status == 0, "\(created.stderr)")
             let key = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(key.hasPrefix("tsk_"))
@@ -47,19 +49,27 @@ import Testing
             let api = ["--api-url", "http://127.0.0.1:\(port)", "--api-key", key]
 
             let create = try CommandRunner.run(
-                ["subscriptions", "create", "--name", "cache", "--url", "http://127.0.0.1:9/expire", "--layer", "roads",
-                 "--format", "zxy", "--bbox", "5,45,10,47"] + api
+                [
+                    "subscriptions", "create", "--name", "cache", "--url", "http://127.0.0.1:9/expire", "--layer",
+                    "roads",
+                    "--format", "zxy", "--bbox", "5,45,10,47",
+                ] + api
             )
             #expect(create.status == 0, "\(create.stderr)")
             #expect(create.stdout.contains("\"secret\":\"whsec_"))
-            #expect(try await db.column("SELECT tenant || ' ' || name || ' ' || format FROM tessera.subscriptions") == ["acme cache zxy"])
+            #expect(
+                try await db.column("SELECT tenant || ' ' || name || ' ' || format FROM tessera.subscriptions") == [
+                    "acme cache zxy"
+                ]
+            )
 
             let list = try CommandRunner.run(["subscriptions", "list"] + api)
             #expect(list.status == 0)
             #expect(list.stdout.contains("cache\tactive\thttp://127.0.0.1:9/expire\troads"))
 
             let refused = try CommandRunner.run(
-                ["subscriptions", "create", "--name", "meta", "--url", "http://169.254.169.254/", "--layer", "roads"] + api
+                ["subscriptions", "create", "--name", "meta", "--url", "http://169.254.169.254/", "--layer", "roads"]
+                    + api
             )
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("422 url:"))

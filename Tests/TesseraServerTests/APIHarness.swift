@@ -74,7 +74,12 @@ struct APIHarness: Sendable {
         var headers = headers
         if let key { headers[.authorization] = "Bearer \(key)" }
         if json != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
-        return try await api.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+        return try await api.execute(
+            uri: uri,
+            method: method,
+            headers: headers,
+            body: json.map { ByteBuffer(string: $0) }
+        )
     }
 
     /// Creates a subscription for the tenant of `key`; returns its JSON (with the secret).

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TesseraGeometry
+import Testing
 
 @Suite("Delivery log and dead letters")
 struct DeadLetterAPITests {
@@ -77,8 +77,10 @@ struct DeadLetterAPITests {
                     "SELECT status || ' ' || attempts || ' ' || (next_attempt_at <= now()) || ' ' || (dead_at IS NULL) FROM tessera.deliveries WHERE id = \(oneID)"
                 ) == ["pending 0 true true"]
             )
-            #expect(try await h.db.int("SELECT count(*) FROM tessera.delivery_attempts WHERE delivery_id = \(oneID)") == 2,
-                    "the attempt history is kept")
+            #expect(
+                try await h.db.int("SELECT count(*) FROM tessera.delivery_attempts WHERE delivery_id = \(oneID)") == 2,
+                "the attempt history is kept"
+            )
             // Retrying it again: it is no longer dead.
             #expect(try await h.call(.post, "/v1/dead-letters/\(oneID)/retry", key: h.alpha).status == .conflict)
 
@@ -86,9 +88,21 @@ struct DeadLetterAPITests {
             let retryAll = try await h.call(.post, "/v1/subscriptions/\(a)/dead-letters/retry", key: h.alpha)
             #expect(retryAll.status == .accepted)
             #expect(try retryAll.json()["requeued"]?.number == 2)
-            #expect(try await h.db.int("SELECT count(*) FROM tessera.deliveries WHERE subscription_id = '\(a)' AND status = 'dead'") == 0)
-            #expect(try await h.db.int("SELECT count(*) FROM tessera.deliveries WHERE subscription_id = '\(b)' AND status = 'dead'") == 1)
-            #expect(try await h.db.int("SELECT count(*) FROM tessera.deliveries WHERE subscription_id = '\(a)' AND status = 'delivered'") == 1)
+            #expect(
+                try await h.db.int(
+                    "SELECT count(*) FROM tessera.deliveries WHERE subscription_id = '\(a)' AND status = 'dead'"
+                ) == 0
+            )
+            #expect(
+                try await h.db.int(
+                    "SELECT count(*) FROM tessera.deliveries WHERE subscription_id = '\(b)' AND status = 'dead'"
+                ) == 1
+            )
+            #expect(
+                try await h.db.int(
+                    "SELECT count(*) FROM tessera.deliveries WHERE subscription_id = '\(a)' AND status = 'delivered'"
+                ) == 1
+            )
         }
     }
 
@@ -97,7 +111,11 @@ struct DeadLetterAPITests {
         try await APIHarness.with { h in
             let a = try #require(try await h.createSubscription(key: h.alpha, name: "a")["id"]?.string)
             // Created at 00:00 … 00:04.
-            try await DeliveryFixtures.insert(h.db, subscription: a, statuses: ["delivered", "dead", "delivered", "pending", "delivered"])
+            try await DeliveryFixtures.insert(
+                h.db,
+                subscription: a,
+                statuses: ["delivered", "dead", "delivered", "pending", "delivered"]
+            )
             let before = try await h.db.column("SELECT event_id FROM tessera.deliveries ORDER BY id")
             let r = try await h.call(
                 .post,

@@ -3,9 +3,9 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import ServiceLifecycle
-import Testing
 import TesseraDelivery
 import TesseraGeometry
+import Testing
 
 @Suite("Requeued deliveries are sent again")
 struct RedeliveryTests {
@@ -21,9 +21,17 @@ struct RedeliveryTests {
                 let id = try #require(created["id"]?.string)
                 let secret = try #require(created["secret"]?.string)
                 // 00:00 dead, 00:01 delivered, 00:02 delivered, 00:03 delivered (outside the replayed range).
-                try await DeliveryFixtures.insert(h.db, subscription: id, statuses: ["dead", "delivered", "delivered", "delivered"])
-                let events = try await h.db.column("SELECT event_id FROM tessera.deliveries ORDER BY id").compactMap { $0 }
-                let deadID = try #require(try await h.db.column("SELECT id FROM tessera.deliveries WHERE status = 'dead'").first ?? nil)
+                try await DeliveryFixtures.insert(
+                    h.db,
+                    subscription: id,
+                    statuses: ["dead", "delivered", "delivered", "delivered"]
+                )
+                let events = try await h.db.column("SELECT event_id FROM tessera.deliveries ORDER BY id").compactMap {
+                    $0
+                }
+                let deadID = try #require(
+                    try await h.db.column("SELECT id FROM tessera.deliveries WHERE status = 'dead'").first ?? nil
+                )
 
                 #expect(try await h.call(.post, "/v1/dead-letters/\(deadID)/retry", key: h.alpha).status == .accepted)
                 let replay = try await h.call(
@@ -50,7 +58,9 @@ struct RedeliveryTests {
                     let wid = try #require(header(r.headers, "webhook-id"))
                     let ts = try #require(header(r.headers, "webhook-timestamp"))
                     let signature = try #require(header(r.headers, "webhook-signature"))
-                    #expect(signature == (try TestCallTests.signature(secret: secret, id: wid, timestamp: ts, body: r.body)))
+                    #expect(
+                        signature == (try TestCallTests.signature(secret: secret, id: wid, timestamp: ts, body: r.body))
+                    )
                 }
                 // Two attempts from before plus the new one, per requeued delivery.
                 #expect(try await h.db.int("SELECT count(*) FROM tessera.delivery_attempts") == 4 * 2 + 3)
@@ -69,7 +79,11 @@ struct RedeliveryTests {
         let dispatcher = Dispatcher(
             url: h.db.url,
             sender: sender,
-            configuration: .init(pollInterval: .milliseconds(10), subscriptionRefresh: .milliseconds(50), jitter: false),
+            configuration: .init(
+                pollInterval: .milliseconds(10),
+                subscriptionRefresh: .milliseconds(50),
+                jitter: false
+            ),
             logger: logger
         )
         let group = ServiceGroup(services: [sender, dispatcher], logger: logger)

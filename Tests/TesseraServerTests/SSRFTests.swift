@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TesseraDelivery
 import TesseraGeometry
+import Testing
 
 @testable import TesseraServer
 

@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TesseraDelivery
 import TesseraGeometry
+import Testing
 
 @Suite("Subscriptions API")
 struct SubscriptionAPITests {
@@ -71,7 +71,8 @@ struct SubscriptionAPITests {
             _ = try await h.createSubscription(
                 key: h.alpha,
                 name: "alps",
-                extra: #", "filter": {"type": "Polygon", "coordinates": [[[6, 46], [7, 46], [7, 47], [6, 47], [6, 46]]]}"#
+                extra:
+                    #", "filter": {"type": "Polygon", "coordinates": [[[6, 46], [7, 46], [7, 47], [6, 47], [6, 46]]]}"#
             )
             #expect(try await h.db.column("SELECT ST_SRID(filter) FROM tessera.subscriptions") == ["4326"])
             #expect(try await h.db.column("SELECT ST_Area(filter) FROM tessera.subscriptions") == ["1"])

@@ -1,10 +1,10 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TesseraDatabaseTestSupport
 import TesseraDelivery
 import TesseraGeometry
+import Testing
 
 @Suite("Tenant isolation")
 struct TenantIsolationTests {
@@ -13,7 +13,9 @@ struct TenantIsolationTests {
         try await APIHarness.with { h in
             let id = try #require(try await h.createSubscription(key: h.alpha, name: "private")["id"]?.string)
             try await DeliveryFixtures.insert(h.db, subscription: id, statuses: ["dead", "delivered"])
-            let deadID = try #require(try await h.db.column("SELECT id FROM tessera.deliveries WHERE status = 'dead'").first ?? nil)
+            let deadID = try #require(
+                try await h.db.column("SELECT id FROM tessera.deliveries WHERE status = 'dead'").first ?? nil
+            )
 
             let attempts: [(HTTPRequest.Method, String, String?)] = [
                 (.get, "/v1/subscriptions/\(id)", nil),
@@ -27,7 +29,10 @@ struct TenantIsolationTests {
                 (.get, "/v1/deliveries/\(deadID)", nil),
                 (.post, "/v1/dead-letters/\(deadID)/retry", nil),
                 (.post, "/v1/subscriptions/\(id)/dead-letters/retry", nil),
-                (.post, "/v1/subscriptions/\(id)/replay", #"{"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}"#),
+                (
+                    .post, "/v1/subscriptions/\(id)/replay",
+                    #"{"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}"#
+                ),
             ]
             for (method, uri, body) in attempts {
                 let r = try await h.call(method, uri, key: h.beta, json: body)
@@ -43,7 +48,9 @@ struct TenantIsolationTests {
             #expect(stats["total"]?.number == 0)
 
             // Nothing changed for tenant A.
-            #expect(try await h.db.column("SELECT name || ' ' || status FROM tessera.subscriptions") == ["private active"])
+            #expect(
+                try await h.db.column("SELECT name || ' ' || status FROM tessera.subscriptions") == ["private active"]
+            )
             #expect(try await h.db.int("SELECT count(*) FROM tessera.deliveries WHERE status = 'dead'") == 1)
             #expect(try await h.db.int("SELECT count(*) FROM tessera.subscription_secrets") == 1)
             let own = try await h.call(.get, "/v1/dead-letters", key: h.alpha).json()

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TesseraGeometry
+import Testing
 
 /// A header by name (case-insensitive).
 func header(_ fields: HTTPFields, _ name: String) -> String? {
@@ -75,7 +75,10 @@ struct TestCallTests {
                 let timestamp = try #require(header(got.headers, "webhook-timestamp"))
                 let signature = try #require(header(got.headers, "webhook-signature"))
                 #expect(webhookID == answer["event_id"]?.string)
-                #expect(signature == (try Self.signature(secret: secret, id: webhookID, timestamp: timestamp, body: got.body)))
+                #expect(
+                    signature
+                        == (try Self.signature(secret: secret, id: webhookID, timestamp: timestamp, body: got.body))
+                )
                 #expect(header(got.headers, "X-Token") == "t0k")
                 #expect(got.headers[.contentType] == "application/json")
 
@@ -88,10 +91,12 @@ struct TestCallTests {
                 let sts = try #require(header(second.headers, "webhook-timestamp"))
                 let signatures = try #require(header(second.headers, "webhook-signature")).split(separator: " ")
                     .map(String.init)
-                #expect(Set(signatures) == [
-                    try Self.signature(secret: newSecret, id: sid, timestamp: sts, body: second.body),
-                    try Self.signature(secret: secret, id: sid, timestamp: sts, body: second.body),
-                ])
+                #expect(
+                    Set(signatures) == [
+                        try Self.signature(secret: newSecret, id: sid, timestamp: sts, body: second.body),
+                        try Self.signature(secret: secret, id: sid, timestamp: sts, body: second.body),
+                    ]
+                )
             }
         }
     }

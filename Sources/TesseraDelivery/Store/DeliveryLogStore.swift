@@ -114,7 +114,9 @@ public struct DeliveryLogStore: Sendable {
         for try await (id, name, count, oldest, newest) in rows.decode((UUID, String, Int, Date?, Date?).self) {
             let oldest = oldest ?? Date(timeIntervalSince1970: 0)
             let newest = newest ?? oldest
-            stats.subscriptions.append(.init(subscriptionID: id, name: name, count: count, oldest: oldest, newest: newest))
+            stats.subscriptions.append(
+                .init(subscriptionID: id, name: name, count: count, oldest: oldest, newest: newest)
+            )
             stats.total += count
             stats.oldest = min(stats.oldest ?? oldest, oldest)
             stats.newest = max(stats.newest ?? newest, newest)

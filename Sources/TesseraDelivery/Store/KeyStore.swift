@@ -124,7 +124,9 @@ public struct KeyStore: Sendable {
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
         }
         return alnum(bytes[0])
-            && bytes.allSatisfy { alnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+            && bytes.allSatisfy {
+                alnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+            }
     }
 
     static func record(_ row: PostgresRow) throws -> APIKeyRecord {

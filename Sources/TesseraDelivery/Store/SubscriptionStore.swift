@@ -224,7 +224,8 @@ public struct SubscriptionStore: Sendable {
     }
 
     static func headersJSON(_ headers: [String: String]) -> String {
-        "{" + headers.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):\(JSONText.quoted($0.value))" }
+        "{"
+            + headers.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):\(JSONText.quoted($0.value))" }
             .joined(separator: ",") + "}"
     }
 

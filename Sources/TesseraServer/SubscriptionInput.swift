@@ -29,7 +29,17 @@ enum SubscriptionInput {
                 settings.name = name
             }
         }
-        if let url = reader.string("url") { settings.url = url }
+        if let url = reader.string("url") {
+            if url.utf8.count > 2048 {
+                reader.refuse("url", "must be at most 2048 bytes")
+            } else if url.unicodeScalars.contains(where: {
+                $0.properties.generalCategory == .control || $0.properties.isWhitespace
+            }) {
+                reader.refuse("url", "must not contain spaces or control characters (percent-encode them)")
+            } else {
+                settings.url = url
+            }
+        }
         if let method = reader.oneOf("method", ["POST", "PUT", "PATCH"]) { settings.method = method }
         if let v = reader["headers"] { readHeaders(v, into: &reader, settings: &settings) }
         if let kind = reader.string("kind") {

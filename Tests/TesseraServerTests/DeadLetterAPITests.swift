@@ -20,6 +20,26 @@ struct DeadLetterAPITests {
             let dead = try await h.call(.get, "/v1/subscriptions/\(id)/deliveries?status=dead", key: h.alpha).json()
             #expect(dead["data"]?.array?.count == 1)
 
+            // Pages of 2 through 3 + 4 deliveries, 4 of them created in the same instant: each seen once.
+            try await h.db.execute(
+                """
+                INSERT INTO tessera.deliveries (event_id, subscription_id, event_type, payload, content_type, created_at)
+                SELECT gen_random_uuid(), '\(id)', 'tiles.invalidated', '\\x7b7d', 'application/json',
+                    timestamptz '2026-01-01T00:01:00Z'
+                FROM generate_series(1, 4)
+                """
+            )
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let uri = "/v1/subscriptions/\(id)/deliveries?limit=2" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let page = try await h.call(.get, uri, key: h.alpha).json()
+                seen += (page["data"]?.array ?? []).compactMap { $0["id"]?.string }
+                cursor = page["next_cursor"]?.string
+            } while cursor != nil && seen.count < 20
+            #expect(seen.count == 7)
+            #expect(Set(seen).count == 7)
+
             let deliveryID = try #require(rows[1]["id"]?.string)
             let one = try await h.call(.get, "/v1/deliveries/\(deliveryID)", key: h.alpha).json()
             let history = try #require(one["attempt_history"]?.array)

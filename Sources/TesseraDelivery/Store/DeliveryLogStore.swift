@@ -29,7 +29,9 @@ public struct DeliveryLogStore: Sendable {
         last_status_code = NULL, delivered_at = NULL, dead_at = NULL
         """
 
-    /// One page of a subscription's deliveries, newest first, with ids below `beforeID`.
+    /// One page of a subscription's deliveries, newest first (by creation, then id), starting after
+    /// the delivery `beforeID` (the last one of the previous page). Ordered by `created_at` so the
+    /// `deliveries_subscription (subscription_id, created_at)` index serves it.
     /// - Throws: ``StoreError`` `.notFound` when the tenant has no such subscription.
     public func list(
         tenant: String,
@@ -43,8 +45,9 @@ public struct DeliveryLogStore: Sendable {
             """
             SELECT \(unescaped: Self.columns) FROM tessera.deliveries d
             WHERE d.subscription_id = \(subscription) AND (\(status)::text IS NULL OR d.status = \(status))
-                AND (\(beforeID)::int8 IS NULL OR d.id < \(beforeID))
-            ORDER BY d.id DESC LIMIT \(limit)
+                AND (\(beforeID)::int8 IS NULL OR (d.created_at, d.id) < (
+                    (SELECT c.created_at FROM tessera.deliveries c WHERE c.id = \(beforeID)), \(beforeID)))
+            ORDER BY d.created_at DESC, d.id DESC LIMIT \(limit)
             """,
             logger: logger
         )

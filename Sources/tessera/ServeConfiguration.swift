@@ -73,7 +73,9 @@ struct ServeConfiguration {
                 .filter { !$0.isEmpty }
         }
         if let v = environment["TESSERA_DISPATCH"] {
-            guard ["on", "off"].contains(v) else { throw ConfigurationError("TESSERA_DISPATCH must be on or off, got '\(v)'") }
+            guard ["on", "off"].contains(v) else {
+                throw ConfigurationError("TESSERA_DISPATCH must be on or off, got '\(v)'")
+            }
             config.dispatcher.enabled = v == "on"
         }
         do {
@@ -95,7 +97,8 @@ struct ServeConfiguration {
         var r = Reader(file: file)
         guard case .object(let members) = root else { throw r.fail("", "must be a JSON object") }
         let known: Set<String> = [
-            "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "allow_networks", "dispatcher",
+            "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "allow_networks",
+            "dispatcher",
         ]
         for m in members where !known.contains(m.key) {
             throw r.fail(m.key, "is not a setting (known: \(known.sorted().joined(separator: ", ")))")

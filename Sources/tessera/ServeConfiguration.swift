@@ -85,7 +85,9 @@ struct ServeConfiguration {
                 .filter { !$0.isEmpty }
         }
         if let v = environment["TESSERA_DISPATCH"] {
-            guard ["on", "off"].contains(v) else { throw ConfigurationError("TESSERA_DISPATCH must be on or off, got '\(v)'") }
+            guard ["on", "off"].contains(v) else {
+                throw ConfigurationError("TESSERA_DISPATCH must be on or off, got '\(v)'")
+            }
             config.dispatcher.enabled = v == "on"
         }
         do {

@@ -21,20 +21,39 @@ import Testing
 
     @Test func fullJitterStaysWithinTheStep() {
         let policy = RetryPolicy(scheduleMilliseconds: [1000, 60000])
-        #expect(policy.decide(attempt: 1, outcome: outcome(nil, failure: .timeout), now: now, random: 0) == .retry(after: .zero))
+        #expect(
+            policy.decide(attempt: 1, outcome: outcome(nil, failure: .timeout), now: now, random: 0)
+                == .retry(after: .zero)
+        )
         #expect(policy.decide(attempt: 2, outcome: outcome(503), now: now, random: 0.5) == .retry(after: .seconds(30)))
         #expect(policy.decide(attempt: 2, outcome: outcome(503), now: now, random: 0.999) < .retry(after: .seconds(60)))
     }
 
     @Test func honoursRetryAfterWithinBounds() {
-        let policy = RetryPolicy(schedule: [.seconds(5)], retryAfterBounds: .seconds(1) ... .seconds(600), jitter: false)
-        #expect(policy.decide(attempt: 1, outcome: outcome(429, retryAfter: "120"), now: now, random: 0) == .retry(after: .seconds(120)))
-        #expect(policy.decide(attempt: 1, outcome: outcome(503, retryAfter: "86400"), now: now, random: 0) == .retry(after: .seconds(600)))
-        #expect(policy.decide(attempt: 1, outcome: outcome(429, retryAfter: "0"), now: now, random: 0) == .retry(after: .seconds(1)))
+        let policy = RetryPolicy(
+            schedule: [.seconds(5)],
+            retryAfterBounds: .seconds(1) ... .seconds(600),
+            jitter: false
+        )
+        #expect(
+            policy.decide(attempt: 1, outcome: outcome(429, retryAfter: "120"), now: now, random: 0)
+                == .retry(after: .seconds(120))
+        )
+        #expect(
+            policy.decide(attempt: 1, outcome: outcome(503, retryAfter: "86400"), now: now, random: 0)
+                == .retry(after: .seconds(600))
+        )
+        #expect(
+            policy.decide(attempt: 1, outcome: outcome(429, retryAfter: "0"), now: now, random: 0)
+                == .retry(after: .seconds(1))
+        )
         // HTTP-date form, 90 s after `now`.
         let date = "Tue, 14 Nov 2023 22:14:50 GMT"
         #expect(RetryPolicy.parseRetryAfter(date, now: now) == .seconds(90))
-        #expect(policy.decide(attempt: 1, outcome: outcome(429, retryAfter: "soon"), now: now, random: 0) == .retry(after: .seconds(5)))
+        #expect(
+            policy.decide(attempt: 1, outcome: outcome(429, retryAfter: "soon"), now: now, random: 0)
+                == .retry(after: .seconds(5))
+        )
     }
 
     @Test func goneDisablesTheSubscription() {
@@ -67,8 +86,12 @@ extension DeliveryDecision: Comparable {
 @Suite struct CircuitBreakerTests {
     let start = ContinuousClock.now
     let configuration = CircuitBreaker.Configuration(
-        window: .seconds(10), minimumRequests: 4, failureRate: 0.5, openDuration: .seconds(5),
-        maximumOpenDuration: .seconds(20), probesToClose: 2
+        window: .seconds(10),
+        minimumRequests: 4,
+        failureRate: 0.5,
+        openDuration: .seconds(5),
+        maximumOpenDuration: .seconds(20),
+        probesToClose: 2
     )
 
     @Test func opensProbesAndRecovers() {

@@ -12,7 +12,9 @@ import Testing
         let rotated = WebhookSecret.generate()
         try await DispatchFixture.with { f in
             let sub = try await f.subscription(
-                url: receiver.url, method: "PUT", headers: #"{"X-Team": "maps", "Content-Type": "text/evil"}"#,
+                url: receiver.url,
+                method: "PUT",
+                headers: #"{"X-Team": "maps", "Content-Type": "text/evil"}"#,
                 extraSecrets: [rotated]
             )
             let events = try await f.deliveries(sub, count: 20)
@@ -28,16 +30,45 @@ import Testing
                 #expect(request.header("user-agent") == "Tessera/test")
                 let id = try #require(request.header("webhook-id"))
                 let timestamp = try #require(request.header("webhook-timestamp"))
-                let signatures = try #require(request.header("webhook-signature")).split(separator: " ").map(String.init)
+                let signatures = try #require(request.header("webhook-signature")).split(separator: " ").map(
+                    String.init
+                )
                 // Both current secrets sign (rotation overlap), each recomputed independently.
-                #expect(signatures.contains(HMACReference.signature(secret: DispatchFixture.secret.bytes, id: id, timestamp: timestamp, body: request.body)))
-                #expect(signatures.contains(HMACReference.signature(secret: rotated.bytes, id: id, timestamp: timestamp, body: request.body)))
+                #expect(
+                    signatures.contains(
+                        HMACReference.signature(
+                            secret: DispatchFixture.secret.bytes,
+                            id: id,
+                            timestamp: timestamp,
+                            body: request.body
+                        )
+                    )
+                )
+                #expect(
+                    signatures.contains(
+                        HMACReference.signature(secret: rotated.bytes, id: id, timestamp: timestamp, body: request.body)
+                    )
+                )
             }
             // The Python reference verifier agrees (JSON body).
             let first = try #require(requests.first)
-            #expect(try PythonVerifier.verify(secret: DispatchFixture.secret.encoded, headers: first.headers, body: first.body))
-            #expect(try await f.db.int("SELECT count(*) FROM tessera.delivery_attempts WHERE status_code = 200 AND response_body = 'ok'") == 20)
-            #expect(try await f.db.int("SELECT count(*) FROM tessera.deliveries WHERE delivered_at IS NOT NULL AND lease_until IS NULL AND attempts = 1") == 20)
+            #expect(
+                try PythonVerifier.verify(
+                    secret: DispatchFixture.secret.encoded,
+                    headers: first.headers,
+                    body: first.body
+                )
+            )
+            #expect(
+                try await f.db.int(
+                    "SELECT count(*) FROM tessera.delivery_attempts WHERE status_code = 200 AND response_body = 'ok'"
+                ) == 20
+            )
+            #expect(
+                try await f.db.int(
+                    "SELECT count(*) FROM tessera.deliveries WHERE delivered_at IS NOT NULL AND lease_until IS NULL AND attempts = 1"
+                ) == 20
+            )
         }
     }
 
@@ -47,13 +78,21 @@ import Testing
         try await DispatchFixture.with { f in
             let sub = try await f.subscription(url: receiver.url)
             let payload = try PayloadCompression.zstd.compress(Array(repeating: UInt8(7), count: 2000))
-            try await f.deliveries(sub, count: 1, contentType: "application/x-protobuf", encoding: "zstd") { _ in payload }
+            try await f.deliveries(sub, count: 1, contentType: "application/x-protobuf", encoding: "zstd") { _ in
+                payload
+            }
             let request = try #require(try await receiver.waitFor(1).first)
             #expect(request.body == payload)
             #expect(request.header("content-encoding") == "zstd")
-            #expect(request.header("webhook-signature") == HMACReference.signature(
-                secret: DispatchFixture.secret.bytes, id: request.header("webhook-id")!,
-                timestamp: request.header("webhook-timestamp")!, body: request.body))
+            #expect(
+                request.header("webhook-signature")
+                    == HMACReference.signature(
+                        secret: DispatchFixture.secret.bytes,
+                        id: request.header("webhook-id")!,
+                        timestamp: request.header("webhook-timestamp")!,
+                        body: request.body
+                    )
+            )
         }
     }
 
@@ -66,19 +105,24 @@ import Testing
             #expect(try await f.eventually { try await f.count(sub, status: "dead") == 1 })
             let requests = receiver.requests
             let history = try await f.db.column(
-                "SELECT attempt || ':' || coalesce(status_code::text, error) FROM tessera.delivery_attempts ORDER BY attempt")
+                "SELECT attempt || ':' || coalesce(status_code::text, error) FROM tessera.delivery_attempts ORDER BY attempt"
+            )
             try #require(requests.count == 3, "attempts: \(history)")
             #expect(requests.map { $0.header("webhook-id") } == Array(repeating: events[0], count: 3))
             #expect(requests.map { $0.header("tessera-attempt") } == ["1", "2", "3"])
             // Jitter is off in tests: the gaps follow the schedule.
             #expect(requests[0].receivedAt.duration(to: requests[1].receivedAt) >= .milliseconds(100))
             #expect(requests[1].receivedAt.duration(to: requests[2].receivedAt) >= .milliseconds(300))
-            #expect(try await f.db.column(
-                "SELECT attempt || ':' || status_code || ':' || response_body FROM tessera.delivery_attempts ORDER BY attempt"
-            ) == ["1:500:boom", "2:500:boom", "3:500:boom"])
-            #expect(try await f.db.int(
-                "SELECT count(*) FROM tessera.deliveries WHERE dead_at IS NOT NULL AND attempts = 3 AND last_status_code = 500 AND last_error = 'HTTP 500'"
-            ) == 1)
+            #expect(
+                try await f.db.column(
+                    "SELECT attempt || ':' || status_code || ':' || response_body FROM tessera.delivery_attempts ORDER BY attempt"
+                ) == ["1:500:boom", "2:500:boom", "3:500:boom"]
+            )
+            #expect(
+                try await f.db.int(
+                    "SELECT count(*) FROM tessera.deliveries WHERE dead_at IS NOT NULL AND attempts = 3 AND last_status_code = 500 AND last_error = 'HTTP 500'"
+                ) == 1
+            )
         }
     }
 
@@ -105,9 +149,13 @@ import Testing
         try await DispatchFixture.with { f in
             let sub = try await f.subscription(url: receiver.url, maxInFlight: 1)
             try await f.deliveries(sub, count: 5)
-            #expect(try await f.eventually {
-                try await f.db.column("SELECT status FROM tessera.subscriptions WHERE id = '\(sub)'") == ["disabled"]
-            })
+            #expect(
+                try await f.eventually {
+                    try await f.db.column("SELECT status FROM tessera.subscriptions WHERE id = '\(sub)'") == [
+                        "disabled"
+                    ]
+                }
+            )
             try await Task.sleep(for: .milliseconds(300))
             #expect(receiver.count == 1)
             let reason = try await f.db.column("SELECT disabled_reason FROM tessera.subscriptions")[0] ?? ""
@@ -124,9 +172,18 @@ import Testing
         let receiver = try await TestReceiver.start { _ in .status(503) }
         defer { Task { try? await receiver.stop() } }
         let breaker = CircuitBreaker.Configuration(
-            window: .seconds(10), minimumRequests: 4, failureRate: 0.5, openDuration: .milliseconds(1500), probesToClose: 1)
+            window: .seconds(10),
+            minimumRequests: 4,
+            failureRate: 0.5,
+            openDuration: .milliseconds(1500),
+            probesToClose: 1
+        )
         try await DispatchFixture.with(configuration: DispatchFixture.testConfiguration(breaker: breaker)) { f in
-            let sub = try await f.subscription(url: receiver.url, maxInFlight: 1, scheduleMs: Array(repeating: 10, count: 19))
+            let sub = try await f.subscription(
+                url: receiver.url,
+                maxInFlight: 1,
+                scheduleMs: Array(repeating: 10, count: 19)
+            )
             try await f.deliveries(sub, count: 10)
             _ = try await receiver.waitFor(4)
             // Open: nothing reaches the endpoint for the cool-down, although retries are due every 10 ms.
@@ -161,10 +218,17 @@ import Testing
         let port = probe.port
         try await probe.stop()
         let breaker = CircuitBreaker.Configuration(
-            window: .seconds(10), minimumRequests: 5, openDuration: .milliseconds(200), maximumOpenDuration: .milliseconds(400))
+            window: .seconds(10),
+            minimumRequests: 5,
+            openDuration: .milliseconds(200),
+            maximumOpenDuration: .milliseconds(400)
+        )
         try await DispatchFixture.with(configuration: DispatchFixture.testConfiguration(breaker: breaker)) { f in
             let sub = try await f.subscription(
-                url: "http://127.0.0.1:\(port)/hook", maxInFlight: 8, scheduleMs: Array(repeating: 100, count: 20))
+                url: "http://127.0.0.1:\(port)/hook",
+                maxInFlight: 8,
+                scheduleMs: Array(repeating: 100, count: 20)
+            )
             let events = try await f.deliveries(sub, count: 50)
             try await Task.sleep(for: .seconds(1))
             #expect(try await f.count(sub, status: "delivered") == 0)
@@ -183,7 +247,11 @@ import Testing
             return reply
         }
         let healthy = try await TestReceiver.start()
-        defer { Task { try? await stuck.stop(); try? await healthy.stop() } }
+        defer {
+            Task {
+                try? await stuck.stop(); try? await healthy.stop()
+            }
+        }
         try await DispatchFixture.with { f in
             let slow = try await f.subscription(url: stuck.url, timeoutMs: 10000, maxInFlight: 4)
             let fast = try await f.subscription(url: healthy.url, maxInFlight: 4)
@@ -192,9 +260,11 @@ import Testing
             #expect(try await f.eventually { try await f.count(fast, status: "delivered") == 100 })
             // All of the healthy receiver's deliveries went through while the stuck one's first requests
             // were still waiting for an answer; the stuck one has only its cap in flight.
-            #expect(try await f.db.int(
-                "SELECT count(*) FROM tessera.delivery_attempts a JOIN tessera.deliveries d ON d.id = a.delivery_id WHERE d.subscription_id = '\(slow)'"
-            ) == 0)
+            #expect(
+                try await f.db.int(
+                    "SELECT count(*) FROM tessera.delivery_attempts a JOIN tessera.deliveries d ON d.id = a.delivery_id WHERE d.subscription_id = '\(slow)'"
+                ) == 0
+            )
             #expect(stuck.count <= 4)
         }
     }
@@ -205,7 +275,12 @@ import Testing
         receiver.respond { _ in failures.next() < 2 ? .status(500) : .ok }
         defer { Task { try? await receiver.stop() } }
         try await DispatchFixture.with { f in
-            let sub = try await f.subscription(url: receiver.url, maxInFlight: 10, ordered: true, scheduleMs: [30, 30, 30])
+            let sub = try await f.subscription(
+                url: receiver.url,
+                maxInFlight: 10,
+                ordered: true,
+                scheduleMs: [30, 30, 30]
+            )
             let events = try await f.deliveries(sub, count: 8)
             #expect(try await f.eventually { try await f.count(sub, status: "delivered") == 8 })
             // The failing head blocks the rest until it succeeds; then strictly in order.
@@ -236,9 +311,11 @@ import Testing
             let byAddress = try await f.subscription(url: receiver.url, scheduleMs: [])
             try await f.deliveries(byName, count: 1)
             try await f.deliveries(byAddress, count: 1)
-            #expect(try await f.eventually {
-                try await f.db.int("SELECT count(*) FROM tessera.deliveries WHERE status = 'dead'") == 2
-            })
+            #expect(
+                try await f.eventually {
+                    try await f.db.int("SELECT count(*) FROM tessera.deliveries WHERE status = 'dead'") == 2
+                }
+            )
             #expect(receiver.count == 0)
             let errors = try await f.db.column("SELECT error FROM tessera.delivery_attempts")
             #expect(errors.allSatisfy { $0?.contains("loopback") == true })
@@ -253,7 +330,8 @@ import Testing
             try await f.deliveries(sub, count: 2)
             // A dispatcher that died mid-send left these leased.
             try await f.db.execute(
-                "UPDATE tessera.deliveries SET status = 'delivering', lease_until = now() - interval '1 second'")
+                "UPDATE tessera.deliveries SET status = 'delivering', lease_until = now() - interval '1 second'"
+            )
             #expect(try await f.eventually { try await f.count(sub, status: "delivered") == 2 })
         }
     }
@@ -261,5 +339,9 @@ import Testing
 
 final class Counter: Sendable {
     private let value = Mutex(0)
-    func next() -> Int { value.withLock { v in defer { v += 1 }; return v } }
+    func next() -> Int {
+        value.withLock { v in
+            defer { v += 1 }; return v
+        }
+    }
 }

@@ -18,8 +18,11 @@ import Testing
         // The tests' independent HMAC agrees on the same vector.
         #expect(
             HMACReference.signature(
-                secret: secret.bytes, id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: "1614265330",
-                body: Array(#"{"test": 2432232314}"#.utf8)) == signature
+                secret: secret.bytes,
+                id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                timestamp: "1614265330",
+                body: Array(#"{"test": 2432232314}"#.utf8)
+            ) == signature
         )
     }
 
@@ -32,7 +35,14 @@ import Testing
         #expect(parts.count == 2)
         #expect(WebhookSigner(secrets: [old]).verify(header: both, id: "e1", timestamp: 1000, body: body))
         #expect(WebhookSigner(secrets: [new]).verify(header: both, id: "e1", timestamp: 1000, body: body))
-        #expect(!WebhookSigner(secrets: [WebhookSecret.generate()]).verify(header: both, id: "e1", timestamp: 1000, body: body))
+        #expect(
+            !WebhookSigner(secrets: [WebhookSecret.generate()]).verify(
+                header: both,
+                id: "e1",
+                timestamp: 1000,
+                body: body
+            )
+        )
         #expect(!WebhookSigner(secrets: [old]).verify(header: both, id: "e2", timestamp: 1000, body: body))
         #expect(!WebhookSigner(secrets: [old]).verify(header: both, id: "e1", timestamp: 1001, body: body))
     }
@@ -55,29 +65,51 @@ import Testing
         let body = ByteBuffer(string: #"{"type":"tiles.invalidated","tiles":["3/4/2"],"ü":"✓"}"#)
         let now = Int64(Date().timeIntervalSince1970)
         let headers = WebhookHeaders.make(
-            eventID: "0b5e1c7a-52f3-4f0e-9d0c-3f1e6d7a8b9c", timestamp: now, body: body,
-            contentType: "application/json", contentEncoding: nil, attempt: 1, userAgent: "Tessera/test",
-            custom: [], signer: WebhookSigner(secrets: [new, old])
+            eventID: "0b5e1c7a-52f3-4f0e-9d0c-3f1e6d7a8b9c",
+            timestamp: now,
+            body: body,
+            contentType: "application/json",
+            contentEncoding: nil,
+            attempt: 1,
+            userAgent: "Tessera/test",
+            custom: [],
+            signer: WebhookSigner(secrets: [new, old])
         )
         let pairs = headers.map { ($0.name, $0.value) }
         // Either secret alone verifies (rotation); a foreign one does not.
         #expect(try PythonVerifier.verify(secret: old.encoded, headers: pairs, body: Array(body.readableBytesView)))
         #expect(try PythonVerifier.verify(secret: new.encoded, headers: pairs, body: Array(body.readableBytesView)))
-        #expect(try !PythonVerifier.verify(secret: WebhookSecret.generate().encoded, headers: pairs, body: Array(body.readableBytesView)))
+        #expect(
+            try !PythonVerifier.verify(
+                secret: WebhookSecret.generate().encoded,
+                headers: pairs,
+                body: Array(body.readableBytesView)
+            )
+        )
     }
 
     @Test func customHeadersCannotOverrideTesseraHeaders() {
-        for name in ["webhook-signature", "Content-Type", "content-encoding", "Host", "Tessera-Attempt", "webhook-foo", "User-Agent"] {
+        for name in [
+            "webhook-signature", "Content-Type", "content-encoding", "Host", "Tessera-Attempt", "webhook-foo",
+            "User-Agent",
+        ] {
             let error = #expect(throws: WebhookHeaderError.self) { try WebhookHeaders.validateCustom([name: "x"]) }
             #expect(error?.description.contains(name) == true)
         }
         #expect(throws: WebhookHeaderError.self) { try WebhookHeaders.validateCustom(["X-Evil": "a\r\nInjected: 1"]) }
         #expect(throws: WebhookHeaderError.self) { try WebhookHeaders.validateCustom(["Bad Name": "x"]) }
-        #expect(throws: Never.self) { try WebhookHeaders.validateCustom(["Authorization": "Bearer abc", "X-Team": "maps"]) }
+        #expect(throws: Never.self) {
+            try WebhookHeaders.validateCustom(["Authorization": "Bearer abc", "X-Team": "maps"])
+        }
 
         let headers = WebhookHeaders.make(
-            eventID: "e", timestamp: 1, body: ByteBuffer(string: "{}"), contentType: "application/json",
-            contentEncoding: "zstd", attempt: 3, userAgent: "Tessera/1",
+            eventID: "e",
+            timestamp: 1,
+            body: ByteBuffer(string: "{}"),
+            contentType: "application/json",
+            contentEncoding: "zstd",
+            attempt: 3,
+            userAgent: "Tessera/1",
             custom: [("X-Team", "maps"), ("webhook-id", "forged"), ("Content-Type", "text/plain")],
             signer: WebhookSigner(secrets: [WebhookSecret.generate()])
         )

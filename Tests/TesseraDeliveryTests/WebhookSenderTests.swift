@@ -9,7 +9,9 @@ import Testing
 @Suite struct WebhookSenderTests {
     static let loopback = try! AddressPolicy(allowing: ["127.0.0.0/8", "::1"])
 
-    static func withSender<T>(policy: AddressPolicy = loopback, _ body: (WebhookSender) async throws -> T) async throws -> T {
+    static func withSender<T>(policy: AddressPolicy = loopback, _ body: (WebhookSender) async throws -> T) async throws
+        -> T
+    {
         let sender = WebhookSender(configuration: .init(policy: policy, userAgent: "Tessera/test"))
         do {
             let result = try await body(sender)
@@ -29,11 +31,19 @@ import Testing
         let outcome = try await Self.withSender { sender in
             let url = try Self.loopback.checkURL(receiver.url)
             let headers = WebhookHeaders.make(
-                eventID: "evt-1", timestamp: 1_700_000_000, body: body, contentType: "application/x-protobuf",
-                contentEncoding: "zstd", attempt: 2, userAgent: "Tessera/test", custom: [("X-Team", "maps")],
+                eventID: "evt-1",
+                timestamp: 1_700_000_000,
+                body: body,
+                contentType: "application/x-protobuf",
+                contentEncoding: "zstd",
+                attempt: 2,
+                userAgent: "Tessera/test",
+                custom: [("X-Team", "maps")],
                 signer: WebhookSigner(secrets: [secret])
             )
-            return await sender.send(WebhookRequest(url: url, method: .PUT, headers: headers, body: body, timeout: .seconds(5)))
+            return await sender.send(
+                WebhookRequest(url: url, method: .PUT, headers: headers, body: body, timeout: .seconds(5))
+            )
         }
         #expect(outcome.isSuccess)
         #expect(outcome.responseBody == "ok")
@@ -47,7 +57,15 @@ import Testing
         #expect(request.header("x-team") == "maps")
         // Recomputed independently from the bytes received.
         let signature = try #require(request.header("webhook-signature"))
-        #expect(signature == HMACReference.signature(secret: secret.bytes, id: "evt-1", timestamp: "1700000000", body: request.body))
+        #expect(
+            signature
+                == HMACReference.signature(
+                    secret: secret.bytes,
+                    id: "evt-1",
+                    timestamp: "1700000000",
+                    body: request.body
+                )
+        )
     }
 
     @Test func refusesLoopbackByNameAtConnectTime() async throws {
@@ -57,7 +75,12 @@ import Testing
             // Built without the URL pre-check: the name is only resolved, and refused, when connecting.
             let url = try WebhookURL("http://localhost:\(receiver.port)/hook")
             return await sender.send(
-                WebhookRequest(url: url, headers: ["webhook-id": "x"], body: ByteBuffer(string: "{}"), timeout: .seconds(5))
+                WebhookRequest(
+                    url: url,
+                    headers: ["webhook-id": "x"],
+                    body: ByteBuffer(string: "{}"),
+                    timeout: .seconds(5)
+                )
             )
         }
         guard case .refused(let error) = outcome.failure else {
@@ -74,7 +97,9 @@ import Testing
         defer { Task { try? await receiver.stop() } }
         let outcome = try await Self.withSender { sender in
             let url = try Self.loopback.checkURL("http://localhost:\(receiver.port)/hook")
-            return await sender.send(WebhookRequest(url: url, headers: [:], body: ByteBuffer(string: "{}"), timeout: .seconds(5)))
+            return await sender.send(
+                WebhookRequest(url: url, headers: [:], body: ByteBuffer(string: "{}"), timeout: .seconds(5))
+            )
         }
         #expect(outcome.isSuccess)
         #expect(receiver.count == 1)
@@ -99,7 +124,9 @@ import Testing
         defer { Task { try? await receiver.stop() } }
         let outcome = try await Self.withSender { sender in
             let url = try Self.loopback.checkURL(receiver.url)
-            return await sender.send(WebhookRequest(url: url, headers: [:], body: ByteBuffer(string: "{}"), timeout: .seconds(5)))
+            return await sender.send(
+                WebhookRequest(url: url, headers: [:], body: ByteBuffer(string: "{}"), timeout: .seconds(5))
+            )
         }
         #expect(outcome.statusCode == 302)
         #expect(!outcome.isSuccess)
@@ -115,7 +142,9 @@ import Testing
         defer { Task { try? await receiver.stop() } }
         let outcome = try await Self.withSender { sender in
             let url = try Self.loopback.checkURL(receiver.url)
-            return await sender.send(WebhookRequest(url: url, headers: [:], body: ByteBuffer(string: "{}"), timeout: .milliseconds(200)))
+            return await sender.send(
+                WebhookRequest(url: url, headers: [:], body: ByteBuffer(string: "{}"), timeout: .milliseconds(200))
+            )
         }
         #expect(outcome.failure == .timeout)
         #expect(outcome.statusCode == nil)
@@ -129,7 +158,9 @@ import Testing
         defer { Task { try? await receiver.stop() } }
         let outcome = try await Self.withSender { sender in
             let url = try Self.loopback.checkURL(receiver.url)
-            return await sender.send(WebhookRequest(url: url, headers: [:], body: ByteBuffer(string: "{}"), timeout: .seconds(5)))
+            return await sender.send(
+                WebhookRequest(url: url, headers: [:], body: ByteBuffer(string: "{}"), timeout: .seconds(5))
+            )
         }
         #expect(outcome.statusCode == 500)
         #expect(outcome.responseBody?.utf8.count == 1024)
@@ -142,7 +173,9 @@ import Testing
         try await receiver.stop()
         let outcome = try await Self.withSender { sender in
             let url = try Self.loopback.checkURL("http://127.0.0.1:\(port)/hook")
-            return await sender.send(WebhookRequest(url: url, headers: [:], body: ByteBuffer(string: "{}"), timeout: .seconds(5)))
+            return await sender.send(
+                WebhookRequest(url: url, headers: [:], body: ByteBuffer(string: "{}"), timeout: .seconds(5))
+            )
         }
         guard case .transport = outcome.failure else {
             Issue.record("expected a transport failure, got \(outcome)")
@@ -176,11 +209,15 @@ enum HMACReference {
             0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
             0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
         ]
-        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+        var h: [UInt32] = [
+            0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+        ]
         var data = message + [0x80]
         while data.count % 64 != 56 { data.append(0) }
         let bits = UInt64(message.count) * 8
-        for shift in stride(from: 56, through: 0, by: -8) { data.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            data.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
+        }
         func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
         for chunk in stride(from: 0, to: data.count, by: 64) {
             var w = [UInt32](repeating: 0, count: 64)

@@ -41,8 +41,14 @@ public struct AttemptRecord: Sendable {
     /// Set by the dispatcher for ordered subscriptions: the slot is freed once this record is stored.
     var releasesSlotWhenStored = false
 
-    public init(deliveryID: Int64, subscriptionID: String, attempt: Int, startedAt: Date, outcome: WebhookOutcome,
-                decision: DeliveryDecision) {
+    public init(
+        deliveryID: Int64,
+        subscriptionID: String,
+        attempt: Int,
+        startedAt: Date,
+        outcome: WebhookOutcome,
+        decision: DeliveryDecision
+    ) {
         self.deliveryID = deliveryID
         self.subscriptionID = subscriptionID
         self.attempt = attempt
@@ -97,7 +103,9 @@ public enum DeliveryStore {
                     if let text = value as? String { headers.append((name, text)) }
                 }
             }
-            let keys = secrets.compactMap { Data(base64Encoded: $0) }.compactMap { try? WebhookSecret(bytes: Array($0)) }
+            let keys = secrets.compactMap { Data(base64Encoded: $0) }.compactMap {
+                try? WebhookSecret(bytes: Array($0))
+            }
             result.append(
                 SubscriptionSettings(
                     limits: SubscriptionLimits(
@@ -112,7 +120,11 @@ public enum DeliveryStore {
                     method: HTTPMethod(rawValue: method),
                     headers: headers,
                     timeout: .milliseconds(timeoutMs),
-                    retry: RetryPolicy(scheduleMilliseconds: schedule, retryAfterBounds: retryAfterBounds, jitter: jitter),
+                    retry: RetryPolicy(
+                        scheduleMilliseconds: schedule,
+                        retryAfterBounds: retryAfterBounds,
+                        jitter: jitter
+                    ),
                     signer: WebhookSigner(secrets: keys)
                 )
             )
@@ -190,7 +202,9 @@ public enum DeliveryStore {
 
     /// Writes a batch of attempt results: the attempt log rows, the deliveries' new state, and the
     /// subscriptions disabled by a 410.
-    public static func record(_ records: [AttemptRecord], on connection: PostgresConnection, logger: Logger) async throws {
+    public static func record(_ records: [AttemptRecord], on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
         guard !records.isEmpty else { return }
         var ids: [Int64] = []
         var attempts: [Int] = []

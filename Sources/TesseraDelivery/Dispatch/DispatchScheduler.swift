@@ -9,8 +9,14 @@ public struct SubscriptionLimits: Sendable, Hashable {
     public var ratePerMinute: Int?
     public var ordered: Bool
 
-    public init(id: String, endpoint: String, isActive: Bool = true, maxInFlight: Int = 4, ratePerMinute: Int? = nil,
-                ordered: Bool = false) {
+    public init(
+        id: String,
+        endpoint: String,
+        isActive: Bool = true,
+        maxInFlight: Int = 4,
+        ratePerMinute: Int? = nil,
+        ordered: Bool = false
+    ) {
         self.id = id
         self.endpoint = endpoint
         self.isActive = isActive
@@ -36,8 +42,11 @@ public struct DispatchScheduler: Sendable {
         /// The longest an endpoint is paused for a `Retry-After` on 429/502/504.
         public var maximumPause: Duration
 
-        public init(breaker: CircuitBreaker.Configuration = .init(), endpointConcurrency: Int = 256,
-                    maximumPause: Duration = .seconds(60)) {
+        public init(
+            breaker: CircuitBreaker.Configuration = .init(),
+            endpointConcurrency: Int = 256,
+            maximumPause: Duration = .seconds(60)
+        ) {
             self.breaker = breaker
             self.endpointConcurrency = endpointConcurrency
             self.maximumPause = maximumPause
@@ -83,7 +92,10 @@ public struct DispatchScheduler: Sendable {
             let allowance = endpointAllowance[limits.endpoint] ?? endpointAllowanceNow(limits.endpoint, now: now)
             var quota = min(remaining, allowance)
             var state = subscriptions[limits.id] ?? SubscriptionState()
-            quota = min(quota, limits.ordered ? (state.inFlight == 0 ? 1 : 0) : max(0, limits.maxInFlight - state.inFlight))
+            quota = min(
+                quota,
+                limits.ordered ? (state.inFlight == 0 ? 1 : 0) : max(0, limits.maxInFlight - state.inFlight)
+            )
             if let rate = limits.ratePerMinute {
                 if state.bucket?.ratePerMinute != rate {
                     state.bucket = TokenBucket(ratePerMinute: rate, now: now)
@@ -141,8 +153,12 @@ public struct DispatchScheduler: Sendable {
 
     /// Records the end of one request: feeds the breaker and the adaptive limit, and frees the
     /// subscription's slot unless `keepSlot` (ordered subscriptions keep it until the outcome is stored).
-    public mutating func finished(_ limits: SubscriptionLimits, signal: EndpointSignal, keepSlot: Bool,
-                                  now: ContinuousClock.Instant) {
+    public mutating func finished(
+        _ limits: SubscriptionLimits,
+        signal: EndpointSignal,
+        keepSlot: Bool,
+        now: ContinuousClock.Instant
+    ) {
         if !keepSlot {
             release(limits.id)
         }
@@ -177,8 +193,12 @@ public struct DispatchScheduler: Sendable {
     public func inFlight(_ subscription: String) -> Int { subscriptions[subscription]?.inFlight ?? 0 }
 
     /// The breaker state of an endpoint.
-    public func breakerState(_ endpoint: String) -> CircuitBreaker.State { endpoints[endpoint]?.breaker.state ?? .closed }
+    public func breakerState(_ endpoint: String) -> CircuitBreaker.State {
+        endpoints[endpoint]?.breaker.state ?? .closed
+    }
 
     /// The adaptive concurrency limit of an endpoint.
-    public func concurrencyLimit(_ endpoint: String) -> Int { endpoints[endpoint]?.limit ?? configuration.endpointConcurrency }
+    public func concurrencyLimit(_ endpoint: String) -> Int {
+        endpoints[endpoint]?.limit ?? configuration.endpointConcurrency
+    }
 }

@@ -96,7 +96,12 @@ public struct Dispatcher: Service {
                     let logger = self.logger
                     let settings = try await connection.withTransaction { conn in
                         try await DeliveryStore.loadSubscriptions(
-                            on: conn, policy: policy, retryAfterBounds: bounds, jitter: jitter, logger: logger)
+                            on: conn,
+                            policy: policy,
+                            retryAfterBounds: bounds,
+                            jitter: jitter,
+                            logger: logger
+                        )
                     }
                     core.update(settings)
                     lastRefresh = now
@@ -122,7 +127,8 @@ public struct Dispatcher: Service {
                     await core.doorbell.wait(timeout: configuration.pollInterval)
                     continue
                 }
-                let longestTimeout = quotas.compactMap { core.settings($0.subscription.id)?.timeout }.max() ?? .seconds(60)
+                let longestTimeout =
+                    quotas.compactMap { core.settings($0.subscription.id)?.timeout }.max() ?? .seconds(60)
                 let lease = longestTimeout + configuration.leaseMargin
                 let logger = self.logger
                 let claimed = try await connection.withTransaction { conn in
@@ -139,7 +145,10 @@ public struct Dispatcher: Service {
             } catch {
                 if Task.isCancelled { break }
                 failures += 1
-                logger.warning("claiming deliveries failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
+                logger.warning(
+                    "claiming deliveries failed; will retry",
+                    metadata: ["error": "\(String(reflecting: error))"]
+                )
                 try? await Task.sleep(for: .milliseconds(min(100 << min(failures, 6), 5000)))
             }
         }
@@ -171,15 +180,28 @@ public struct Dispatcher: Service {
                     signer: settings.signer
                 )
                 outcome = await sender.send(
-                    WebhookRequest(url: target, method: settings.method, headers: headers, body: delivery.payload,
-                                   timeout: settings.timeout)
+                    WebhookRequest(
+                        url: target,
+                        method: settings.method,
+                        headers: headers,
+                        body: delivery.payload,
+                        timeout: settings.timeout
+                    )
                 )
             }
         }
         let now = Date()
-        let decision = settings.retry.decide(attempt: attempt, outcome: outcome, now: now, random: Double.random(in: 0..<1))
+        let decision = settings.retry.decide(
+            attempt: attempt,
+            outcome: outcome,
+            now: now,
+            random: Double.random(in: 0..<1)
+        )
         if case .disableSubscription(let reason) = decision {
-            logger.warning("disabling subscription", metadata: ["subscription": "\(delivery.subscriptionID)", "reason": "\(reason)"])
+            logger.warning(
+                "disabling subscription",
+                metadata: ["subscription": "\(delivery.subscriptionID)", "reason": "\(reason)"]
+            )
         }
         let record = AttemptRecord(
             deliveryID: delivery.id,
@@ -189,8 +211,12 @@ public struct Dispatcher: Service {
             outcome: outcome,
             decision: decision
         )
-        core.completed(record, limits: settings.limits, signal: RetryPolicy.signal(for: outcome, now: now),
-                       now: ContinuousClock.now)
+        core.completed(
+            record,
+            limits: settings.limits,
+            signal: RetryPolicy.signal(for: outcome, now: now),
+            now: ContinuousClock.now
+        )
     }
 
     // MARK: - Recording
@@ -214,7 +240,10 @@ public struct Dispatcher: Service {
                 core.persisted(batch)
             } catch {
                 failures += 1
-                logger.warning("recording attempts failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
+                logger.warning(
+                    "recording attempts failed; will retry",
+                    metadata: ["error": "\(String(reflecting: error))"]
+                )
                 core.putBack(batch)
                 if Task.isCancelled { break }
                 try? await Task.sleep(for: .milliseconds(min(100 << min(failures, 6), 5000)))
@@ -274,8 +303,11 @@ final class DispatchCore: Sendable {
     }
 
     /// Accounts the claimed deliveries and pairs each with its subscription's settings.
-    func claimed(_ deliveries: [ClaimedDelivery], quotas: [(subscription: SubscriptionLimits, quota: Int)],
-                 now: ContinuousClock.Instant) -> [(ClaimedDelivery, SubscriptionSettings)] {
+    func claimed(
+        _ deliveries: [ClaimedDelivery],
+        quotas: [(subscription: SubscriptionLimits, quota: Int)],
+        now: ContinuousClock.Instant
+    ) -> [(ClaimedDelivery, SubscriptionSettings)] {
         var counts: [String: Int] = [:]
         for delivery in deliveries { counts[delivery.subscriptionID, default: 0] += 1 }
         return state.withLock { state in
@@ -293,7 +325,12 @@ final class DispatchCore: Sendable {
         }
     }
 
-    func completed(_ record: AttemptRecord, limits: SubscriptionLimits, signal: EndpointSignal, now: ContinuousClock.Instant) {
+    func completed(
+        _ record: AttemptRecord,
+        limits: SubscriptionLimits,
+        signal: EndpointSignal,
+        now: ContinuousClock.Instant
+    ) {
         state.withLock { state in
             state.scheduler.finished(limits, signal: signal, keepSlot: limits.ordered, now: now)
             var record = record

@@ -49,8 +49,11 @@ public struct RetryPolicy: Sendable, Hashable {
     }
 
     /// From `tessera.subscriptions.retry_schedule_ms`.
-    public init(scheduleMilliseconds: [Int], retryAfterBounds: ClosedRange<Duration> = .zero ... .seconds(3600),
-                jitter: Bool = true) {
+    public init(
+        scheduleMilliseconds: [Int],
+        retryAfterBounds: ClosedRange<Duration> = .zero ... .seconds(3600),
+        jitter: Bool = true
+    ) {
         self.init(
             schedule: scheduleMilliseconds.map { .milliseconds(max(0, $0)) },
             retryAfterBounds: retryAfterBounds,

@@ -15,7 +15,8 @@ public struct WebhookRequest: Sendable {
     /// Success is a 2xx answer, headers and body, within this time.
     public var timeout: Duration
 
-    public init(url: WebhookURL, method: HTTPMethod = .POST, headers: HTTPHeaders, body: ByteBuffer, timeout: Duration) {
+    public init(url: WebhookURL, method: HTTPMethod = .POST, headers: HTTPHeaders, body: ByteBuffer, timeout: Duration)
+    {
         self.url = url
         self.method = method
         self.headers = headers
@@ -45,8 +46,13 @@ public struct WebhookOutcome: Sendable, CustomStringConvertible {
     public var retryAfter: String?
     public var failure: Failure?
 
-    public init(statusCode: Int? = nil, duration: Duration, responseBody: String? = nil, retryAfter: String? = nil,
-                failure: Failure? = nil) {
+    public init(
+        statusCode: Int? = nil,
+        duration: Duration,
+        responseBody: String? = nil,
+        retryAfter: String? = nil,
+        failure: Failure? = nil
+    ) {
         self.statusCode = statusCode
         self.duration = duration
         self.responseBody = responseBody
@@ -166,8 +172,11 @@ public final class WebhookSender: Service, Sendable {
                 error = refusal
             }
         } else {
-            error = AddressPolicyError(.addressRefused, subject: "\(peer.map { "\($0)" } ?? "unknown peer")",
-                                       reason: "not an IP peer")
+            error = AddressPolicyError(
+                .addressRefused,
+                subject: "\(peer.map { "\($0)" } ?? "unknown peer")",
+                reason: "not an IP peer"
+            )
         }
         guard let error else { return channel.eventLoop.makeSucceededVoidFuture() }
         return channel.close().flatMapErrorThrowing { _ in }.flatMapThrowing { throw error }
@@ -202,7 +211,9 @@ public final class WebhookSender: Service, Sendable {
             var read = 0
             for try await var chunk in response.body {
                 read += chunk.readableBytes
-                if kept.readableBytes < limit, let slice = chunk.readSlice(length: min(chunk.readableBytes, limit - kept.readableBytes)) {
+                if kept.readableBytes < limit,
+                    let slice = chunk.readSlice(length: min(chunk.readableBytes, limit - kept.readableBytes))
+                {
                     var slice = slice
                     kept.writeBuffer(&slice)
                 }

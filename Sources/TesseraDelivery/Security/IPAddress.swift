@@ -175,7 +175,11 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
             length = maximum
         }
         guard address.masked(to: length) == address else {
-            throw AddressPolicyError(.invalidCIDR, subject: text, reason: "address has bits set beyond the prefix length")
+            throw AddressPolicyError(
+                .invalidCIDR,
+                subject: text,
+                reason: "address has bits set beyond the prefix length"
+            )
         }
         self.address = address
         self.prefixLength = length

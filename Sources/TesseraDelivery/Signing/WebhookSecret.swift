@@ -20,7 +20,8 @@ public struct WebhookSecret: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `whsec_<base64>`; the prefix is optional, as Standard Webhooks libraries accept.
     public init(encoded: String) throws(WebhookSecretError) {
-        let body = encoded.hasPrefix(WebhookSecret.prefix) ? String(encoded.dropFirst(WebhookSecret.prefix.count)) : encoded
+        let body =
+            encoded.hasPrefix(WebhookSecret.prefix) ? String(encoded.dropFirst(WebhookSecret.prefix.count)) : encoded
         guard let data = Data(base64Encoded: body) else {
             throw WebhookSecretError(reason: "is not base64 after the '\(WebhookSecret.prefix)' prefix")
         }

@@ -15,7 +15,11 @@ struct DispatchFixture: Sendable {
 
     /// Settings for fast tests: tiny poll interval, exact schedules.
     static func testConfiguration(
-        breaker: CircuitBreaker.Configuration = .init(window: .seconds(10), minimumRequests: 1000, openDuration: .seconds(1))
+        breaker: CircuitBreaker.Configuration = .init(
+            window: .seconds(10),
+            minimumRequests: 1000,
+            openDuration: .seconds(1)
+        )
     ) -> Dispatcher.Configuration {
         Dispatcher.Configuration(
             batchSize: 100,
@@ -45,7 +49,9 @@ struct DispatchFixture: Sendable {
     }
 
     /// Runs the dispatcher while `body` runs, then shuts it down gracefully.
-    func run(policy: AddressPolicy, configuration: Dispatcher.Configuration, _ body: () async throws -> Void) async throws {
+    func run(policy: AddressPolicy, configuration: Dispatcher.Configuration, _ body: () async throws -> Void)
+        async throws
+    {
         var logger = Logger(label: "dispatch-test")
         logger.logLevel = .error
         let sender = WebhookSender(configuration: .init(policy: policy, userAgent: "Tessera/test"), logger: logger)
@@ -103,8 +109,13 @@ struct DispatchFixture: Sendable {
 
     /// Queues `count` deliveries with JSON bodies `{"n": i}`; returns their event ids in order.
     @discardableResult
-    func deliveries(_ subscription: String, count: Int, contentType: String = "application/json",
-                    encoding: String? = nil, payload: ((Int) -> [UInt8])? = nil) async throws -> [String] {
+    func deliveries(
+        _ subscription: String,
+        count: Int,
+        contentType: String = "application/json",
+        encoding: String? = nil,
+        payload: ((Int) -> [UInt8])? = nil
+    ) async throws -> [String] {
         var ids: [String] = []
         let connection = try await db.connect()
         do {

@@ -1,7 +1,7 @@
 -- Tessera schema, version 1: layers, watched tables, the change outbox, quarantine,
 -- subscriptions, pending coalescing windows and the durable delivery queue.
 -- Applied by `tessera migrate` (embedded in the binary) or by hand:
---   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f sql/001_schema.sql -f sql/002_watch.sql -f sql/003_delivery.sql -f sql/004_outbox.sql
+--   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f sql/001_schema.sql -f sql/002_watch.sql -f sql/003_delivery.sql -f sql/004_outbox.sql -f sql/005_dispatch.sql
 -- Every statement is idempotent.
 
 CREATE EXTENSION IF NOT EXISTS postgis;

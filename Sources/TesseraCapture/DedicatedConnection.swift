@@ -57,7 +57,9 @@ public struct DedicatedConnection: ~Copyable {
     public mutating func close() {
         if let c = connection {
             connection = nil
-            _ = c.close() as EventLoopFuture<Void>
+            // The callback holds `c` until the close completes: PostgresConnection asserts (in debug
+            // builds) that it is closed when it deinitialises.
+            (c.close() as EventLoopFuture<Void>).whenComplete { _ in _ = c }
         }
     }
 }

@@ -27,6 +27,7 @@ public enum Migrator {
             sql: [PackageResources._01_schema_sql, PackageResources._02_watch_sql, PackageResources._04_outbox_sql]
                 .map(text).joined(separator: "\n")
         ),
+        Migration(version: 5, name: "dispatch", sql: text(PackageResources._05_dispatch_sql)),
     ]
 
     /// Brings the database's `tessera` schema up to date; returns the versions applied now.

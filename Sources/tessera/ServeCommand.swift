@@ -4,17 +4,20 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 import TesseraCapture
+import TesseraDelivery
 import TesseraRouting
+import TesseraServer
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the change processor: capture PostGIS edits into coalesced tile invalidations.",
+        abstract: "Run the change processor and the webhook dispatcher.",
         discussion: """
             Migrates the database, applies the layers, watched tables and subscriptions of the \
             configuration file, then runs until SIGINT or SIGTERM: a LISTEN connection and a poll \
             wake the processor, which turns captured changes into per-subscription windows; due \
-            windows become rows of tessera.deliveries. Several processes may share one database.
+            windows become rows of tessera.deliveries, which the dispatcher sends as signed webhooks \
+            (retries, circuit breaker, rate limits). Several processes may share one database.
             """
     )
 
@@ -55,13 +58,39 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(interval: .milliseconds(settings.flushIntervalMilliseconds)),
             logger: logger
         )
+        // One HTTP client for every webhook; listed before the services that use it, so that it is
+        // shut down after them (services stop in reverse order).
+        let sender = WebhookSender(
+            configuration: .init(
+                policy: try AddressPolicy(allowing: settings.allowNetworks),
+                userAgent: "Tessera/\(TesseraVersion.current)",
+                connectionsPerHost: settings.dispatcher.connectionsPerHost
+            ),
+            logger: logger
+        )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: sender),
+            .init(service: ChangeListener(url: url, wakeup: wakeup, logger: logger)),
+            .init(service: processor),
+            .init(service: flusher),
+        ]
+        if settings.dispatcher.enabled {
+            let dispatcher = Dispatcher(
+                url: url,
+                sender: sender,
+                configuration: .init(
+                    batchSize: settings.dispatcher.batchSize,
+                    concurrency: settings.dispatcher.concurrency,
+                    pollInterval: .milliseconds(settings.dispatcher.pollIntervalMilliseconds)
+                ),
+                logger: logger
+            )
+            services.append(.init(service: dispatcher))
+        }
+        services += try apiServices(settings: settings, url: url, sender: sender, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: ChangeListener(url: url, wakeup: wakeup, logger: logger)),
-                    .init(service: processor),
-                    .init(service: flusher),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -69,6 +98,32 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("serving", metadata: ["database": "\(url)"])
         try await group.run()
     }
+}
+
+/// The admin API: a connection pool and the HTTP server, in start order (they stop in reverse).
+/// Its test calls go through the dispatcher's `sender`. Empty when `api.listen` is off.
+func apiServices(
+    settings: ServeConfiguration,
+    url: DatabaseURL,
+    sender: WebhookSender,
+    logger: Logger
+) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+    guard let listen = settings.apiListen else { return [] }
+    var api = APIConfiguration()
+    api.host = listen.host
+    api.port = listen.port
+    api.maxBodyBytes = settings.apiMaxBodyBytes
+    api.secretRotationOverlap = .seconds(settings.secretRotationOverlapSeconds)
+    api.addressPolicy = sender.configuration.policy
+    let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+    let app = buildApplication(client: client, sender: sender, configuration: api, logger: logger) { channel in
+        let address = channel.localAddress
+        logger.info(
+            "admin API listening",
+            metadata: ["host": "\(address?.ipAddress ?? "?")", "port": "\(address?.port ?? 0)"]
+        )
+    }
+    return [.init(service: client), .init(service: app)]
 }
 
 struct MigrateCommand: AsyncParsableCommand {

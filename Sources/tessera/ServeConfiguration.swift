@@ -1,4 +1,6 @@
+import Foundation
 import TesseraCapture
+import TesseraDelivery
 import TesseraGeometry
 import TesseraRouting
 
@@ -18,6 +20,10 @@ import TesseraRouting
 ///                      "compression": "none", "debounce_ms": 1000, "max_delay_ms": 10000, "max_tiles": 100000,
 ///                      "rollup": "parents"}],
 ///   "processor": {"batch_size": 2000, "poll_interval_ms": 2000, "flush_interval_ms": 100},
+///   "api": {"listen": "127.0.0.1:8088", "max_body_bytes": 1048576, "secret_rotation_overlap_s": 86400},
+///   "allow_networks": ["127.0.0.0/8", "::1"],
+///   "dispatcher": {"enabled": true, "concurrency": 512, "batch_size": 500, "poll_interval_ms": 100,
+///                  "connections_per_host": 32},
 ///   "log_level": "info"
 /// }
 /// ```
@@ -30,6 +36,23 @@ struct ServeConfiguration {
     var pollIntervalMilliseconds = 2000
     var flushIntervalMilliseconds = 100
     var logLevel = "info"
+    /// Where the admin API listens (`host:port`); nil turns the API off.
+    var apiListen: (host: String, port: Int)? = ("127.0.0.1", 8088)
+    var apiMaxBodyBytes = 1 << 20
+    var secretRotationOverlapSeconds = 86400
+    /// CIDR blocks webhooks may reach although they are loopback, private, link-local, … (SSRF
+    /// protection); for local development and tests. Also `TESSERA_ALLOW_NETWORKS` (comma-separated).
+    var allowNetworks: [String] = []
+    var dispatcher = DispatcherSettings()
+
+    struct DispatcherSettings {
+        /// Off: `serve` queues deliveries but sends nothing (another process sends them).
+        var enabled = true
+        var concurrency = 512
+        var batchSize = 500
+        var pollIntervalMilliseconds = 100
+        var connectionsPerHost = 32
+    }
 
     /// Reads the file, if any, then applies `TESSERA_*` environment variables.
     static func load(file: String?, environment: [String: String]) throws(ConfigurationError) -> ServeConfiguration {
@@ -50,7 +73,43 @@ struct ServeConfiguration {
             config.flushIntervalMilliseconds = try positive(v, "TESSERA_FLUSH_INTERVAL_MS")
         }
         if let v = environment["TESSERA_LOG_LEVEL"] { config.logLevel = v }
+        if let v = environment["TESSERA_API_LISTEN"] { config.apiListen = try listen(v, "TESSERA_API_LISTEN") }
+        if let v = environment["TESSERA_API_MAX_BODY_BYTES"] {
+            config.apiMaxBodyBytes = try positive(v, "TESSERA_API_MAX_BODY_BYTES")
+        }
+        if let v = environment["TESSERA_SECRET_ROTATION_OVERLAP_S"] {
+            config.secretRotationOverlapSeconds = try positive(v, "TESSERA_SECRET_ROTATION_OVERLAP_S")
+        }
+        if let v = environment["TESSERA_ALLOW_NETWORKS"] {
+            config.allowNetworks = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+        if let v = environment["TESSERA_DISPATCH"] {
+            guard ["on", "off"].contains(v) else {
+                throw ConfigurationError("TESSERA_DISPATCH must be on or off, got '\(v)'")
+            }
+            config.dispatcher.enabled = v == "on"
+        }
+        do {
+            _ = try AddressPolicy(allowing: config.allowNetworks)
+        } catch {
+            throw ConfigurationError("allow_networks: \(error.description)")
+        }
         return config
+    }
+
+    /// `host:port` (`[::1]:8088` for IPv6), or `off` / empty for no API.
+    static func listen(_ text: String, _ name: String) throws(ConfigurationError) -> (host: String, port: Int)? {
+        if text.isEmpty || text == "off" { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ConfigurationError("\(name) must be host:port (e.g. 127.0.0.1:8088) or off, got '\(text)'")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ConfigurationError("\(name) needs a host, e.g. 127.0.0.1:8088") }
+        return (host, port)
     }
 
     static func positive(_ text: String, _ name: String) throws(ConfigurationError) -> Int {
@@ -63,7 +122,10 @@ struct ServeConfiguration {
     mutating func read(_ root: JSONValue, file: String) throws(ConfigurationError) {
         var r = Reader(file: file)
         guard case .object(let members) = root else { throw r.fail("", "must be a JSON object") }
-        let known: Set<String> = ["database_url", "layers", "watch", "subscriptions", "processor", "log_level"]
+        let known: Set<String> = [
+            "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "allow_networks",
+            "dispatcher", "api",
+        ]
         for m in members where !known.contains(m.key) {
             throw r.fail(m.key, "is not a setting (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -108,11 +170,43 @@ struct ServeConfiguration {
             s.maxTiles = try r.int(item, "max_tiles") ?? s.maxTiles
             subscriptions.append(s)
         }
+        r.path = "api"
+        if let a = root["api"] {
+            guard case .object(let members) = a else { throw r.fail("", "must be an object") }
+            let keys: Set<String> = ["listen", "max_body_bytes", "secret_rotation_overlap_s"]
+            for m in members where !keys.contains(m.key) {
+                throw r.fail(m.key, "is not a setting (known: \(keys.sorted().joined(separator: ", ")))")
+            }
+            if let l = try r.string(a, "listen", optional: true) {
+                apiListen = try Self.listen(l, "\(file): api.listen")
+            }
+            apiMaxBodyBytes = try r.int(a, "max_body_bytes") ?? apiMaxBodyBytes
+            secretRotationOverlapSeconds = try r.int(a, "secret_rotation_overlap_s") ?? secretRotationOverlapSeconds
+        }
         r.path = "processor"
         if let p = root["processor"] {
             batchSize = try r.int(p, "batch_size") ?? batchSize
             pollIntervalMilliseconds = try r.int(p, "poll_interval_ms") ?? pollIntervalMilliseconds
             flushIntervalMilliseconds = try r.int(p, "flush_interval_ms") ?? flushIntervalMilliseconds
+        }
+        r.path = ""
+        allowNetworks = try r.strings(root, "allow_networks") ?? allowNetworks
+        r.path = "dispatcher"
+        if let d = root["dispatcher"] {
+            switch d["enabled"] {
+            case nil: break
+            case .bool(let b)?: dispatcher.enabled = b
+            default: throw r.fail("enabled", "must be true or false")
+            }
+            for (key, value) in [
+                ("concurrency", \DispatcherSettings.concurrency), ("batch_size", \.batchSize),
+                ("poll_interval_ms", \.pollIntervalMilliseconds), ("connections_per_host", \.connectionsPerHost),
+            ] {
+                if let n = try r.int(d, key) {
+                    guard n > 0 else { throw r.fail(key, "must be a positive integer") }
+                    dispatcher[keyPath: value] = n
+                }
+            }
         }
     }
 

@@ -12,6 +12,8 @@ struct Tessera: AsyncParsableCommand {
             TilesCommand.self,
             H3Command.self,
             S2Command.self,
+            KeysCommand.self,
+            SubscriptionsCommand.self,
         ]
     )
 }

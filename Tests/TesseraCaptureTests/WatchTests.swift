@@ -46,7 +46,7 @@ import Testing
             )
             #expect(try await db.int("SELECT count(*) FROM tessera.changes") == 4)
             let applied = try await db.withConnection { try await Migrator.migrate($0, logger: db.logger) }
-            #expect(applied == [4])
+            #expect(applied == Array(4...Migrator.migrations.last!.version))
             // The pending changes survived, and new edits go to the new outbox.
             try await db.execute("INSERT INTO roads (name, geom) VALUES ('c', 'SRID=4326;LINESTRING(7 7, 8 8)')")
             let changes = try await Self.captured("SELECT 1", in: db)

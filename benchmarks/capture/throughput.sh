@@ -20,7 +20,7 @@ INSERT INTO tessera.subscriptions (name, url, layers, format, compression, debou
 VALUES ('bench', 'http://127.0.0.1:9/expire', ARRAY['buildings'], 'protobuf', 'zstd', 0, 0);
 SQL
 config=$(mktemp --suffix=.json)
-echo "{\"database_url\": \"$db\", \"processor\": {\"batch_size\": 5000, \"poll_interval_ms\": 500, \"flush_interval_ms\": 50}, \"log_level\": \"error\"}" >"$config"
+echo "{\"database_url\": \"$db\", \"processor\": {\"batch_size\": 5000, \"poll_interval_ms\": 500, \"flush_interval_ms\": 50}, \"dispatcher\": {\"enabled\": false}, \"log_level\": \"error\"}" >"$config"
 wait_drained() {
     while [ "$(psql "$db" -qAt -c "SELECT (SELECT count(*) FROM tessera.outbox) + (SELECT count(*) FROM tessera.pending)")" != "0" ]; do sleep 0.05; done
 }

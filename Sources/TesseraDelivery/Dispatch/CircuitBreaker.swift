@@ -1,0 +1,135 @@
+/// A circuit breaker for one endpoint: it opens when the failure rate over a sliding window passes a
+/// threshold, lets one probe through after a cool-down (half-open), closes again when probes succeed
+/// and reopens, with a longer cool-down, when a probe fails. Pure: the time is passed in.
+public struct CircuitBreaker: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        /// How far back outcomes count.
+        public var window: Duration
+        /// Fewer outcomes than this in the window never open the breaker.
+        public var minimumRequests: Int
+        /// Failure fraction (0...1) at or above which the breaker opens.
+        public var failureRate: Double
+        /// The first cool-down; it doubles after each failed probe, up to `maximumOpenDuration`.
+        public var openDuration: Duration
+        public var maximumOpenDuration: Duration
+        /// Successful probes needed to close.
+        public var probesToClose: Int
+
+        public init(
+            window: Duration = .seconds(30),
+            minimumRequests: Int = 10,
+            failureRate: Double = 0.5,
+            openDuration: Duration = .seconds(5),
+            maximumOpenDuration: Duration = .seconds(300),
+            probesToClose: Int = 2
+        ) {
+            self.window = window
+            self.minimumRequests = minimumRequests
+            self.failureRate = failureRate
+            self.openDuration = openDuration
+            self.maximumOpenDuration = maximumOpenDuration
+            self.probesToClose = probesToClose
+        }
+    }
+
+    public enum State: Sendable, Hashable {
+        case closed
+        case open(until: ContinuousClock.Instant)
+        case halfOpen(probeInFlight: Bool, successes: Int)
+    }
+
+    /// Whether a request may go now.
+    public enum Permission: Sendable, Hashable {
+        case allowed
+        /// Allowed as the single half-open probe; report its outcome.
+        case probe
+        /// Refused until at least this time.
+        case refused(until: ContinuousClock.Instant)
+    }
+
+    public let configuration: Configuration
+    public private(set) var state: State = .closed
+    private var currentOpenDuration: Duration
+    /// Outcomes in the window, counted in ten time buckets (oldest first), so the cost is constant per request.
+    private var buckets: [(start: ContinuousClock.Instant, total: Int, failed: Int)] = []
+
+    public init(configuration: Configuration = .init()) {
+        self.configuration = configuration
+        self.currentOpenDuration = configuration.openDuration
+    }
+
+    /// Asks to send one request. A `.probe` answer marks the probe as in flight.
+    public mutating func permission(now: ContinuousClock.Instant) -> Permission {
+        switch state {
+        case .closed:
+            return .allowed
+        case .open(let until):
+            guard now >= until else { return .refused(until: until) }
+            state = .halfOpen(probeInFlight: true, successes: 0)
+            return .probe
+        case .halfOpen(let probeInFlight, let successes):
+            guard !probeInFlight else { return .refused(until: now + .milliseconds(100)) }
+            state = .halfOpen(probeInFlight: true, successes: successes)
+            return .probe
+        }
+    }
+
+    /// Whether a request would be allowed now, without taking the probe.
+    public func wouldAllow(now: ContinuousClock.Instant) -> Bool {
+        switch state {
+        case .closed: return true
+        case .open(let until): return now >= until
+        case .halfOpen(let probeInFlight, _): return !probeInFlight
+        }
+    }
+
+    /// Reports the outcome of a request that was allowed.
+    public mutating func record(failed: Bool, now: ContinuousClock.Instant) {
+        switch state {
+        case .closed:
+            trim(now: now)
+            let width = configuration.window / 10
+            if let last = buckets.last, now < last.start + width {
+                buckets[buckets.count - 1].total += 1
+                buckets[buckets.count - 1].failed += failed ? 1 : 0
+            } else {
+                buckets.append((now, 1, failed ? 1 : 0))
+            }
+            let total = buckets.reduce(0) { $0 + $1.total }
+            let failures = buckets.reduce(0) { $0 + $1.failed }
+            if total >= configuration.minimumRequests,
+                Double(failures) >= configuration.failureRate * Double(total)
+            {
+                open(now: now)
+            }
+        case .halfOpen(_, let successes):
+            if failed {
+                currentOpenDuration = min(currentOpenDuration * 2, configuration.maximumOpenDuration)
+                open(now: now)
+            } else if successes + 1 >= configuration.probesToClose {
+                state = .closed
+                currentOpenDuration = configuration.openDuration
+                buckets.removeAll()
+            } else {
+                state = .halfOpen(probeInFlight: false, successes: successes + 1)
+            }
+        case .open:
+            // A request sent before the breaker opened: it no longer changes anything.
+            break
+        }
+    }
+
+    private mutating func open(now: ContinuousClock.Instant) {
+        state = .open(until: now + currentOpenDuration)
+        buckets.removeAll()
+    }
+
+    private mutating func trim(now: ContinuousClock.Instant) {
+        let horizon = now - configuration.window
+        if let keep = buckets.firstIndex(where: { $0.start >= horizon }) {
+            if keep > 0 { buckets.removeFirst(keep) }
+        } else {
+            buckets.removeAll()
+        }
+    }
+}

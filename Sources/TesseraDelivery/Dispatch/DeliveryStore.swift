@@ -1,0 +1,306 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import PostgresNIO
+import TesseraCapture
+
+/// A subscription as the dispatcher sends it: limits, target, signing keys.
+public struct SubscriptionSettings: Sendable {
+    public var limits: SubscriptionLimits
+    /// The validated URL, or why it cannot be used.
+    public var url: Result<WebhookURL, AddressPolicyError>
+    public var method: HTTPMethod
+    public var headers: [(String, String)]
+    public var timeout: Duration
+    public var retry: RetryPolicy
+    public var signer: WebhookSigner
+}
+
+/// A claimed delivery, leased to this dispatcher.
+public struct ClaimedDelivery: Sendable {
+    public var id: Int64
+    public var eventID: String
+    public var subscriptionID: String
+    public var payload: ByteBuffer
+    public var contentType: String
+    public var contentEncoding: String?
+    /// Attempts made before this one.
+    public var attempts: Int
+}
+
+/// The stored result of one attempt.
+public struct AttemptRecord: Sendable {
+    public var deliveryID: Int64
+    public var subscriptionID: String
+    /// 1-based.
+    public var attempt: Int
+    public var startedAt: Date
+    public var outcome: WebhookOutcome
+    public var decision: DeliveryDecision
+    /// Set by the dispatcher for ordered subscriptions: the slot is freed once this record is stored.
+    var releasesSlotWhenStored = false
+
+    public init(
+        deliveryID: Int64,
+        subscriptionID: String,
+        attempt: Int,
+        startedAt: Date,
+        outcome: WebhookOutcome,
+        decision: DeliveryDecision
+    ) {
+        self.deliveryID = deliveryID
+        self.subscriptionID = subscriptionID
+        self.attempt = attempt
+        self.startedAt = startedAt
+        self.outcome = outcome
+        self.decision = decision
+    }
+}
+
+/// The dispatcher's SQL: claims with a lease, attempt results in batches, lease recovery.
+/// Each function runs inside the caller's transaction (short: nothing is held across HTTP).
+public enum DeliveryStore {
+    /// Every subscription with its delivery settings and current (unexpired) secrets, newest first.
+    public static func loadSubscriptions(
+        on connection: PostgresConnection,
+        policy: AddressPolicy,
+        retryAfterBounds: ClosedRange<Duration>,
+        jitter: Bool,
+        logger: Logger
+    ) async throws -> [SubscriptionSettings] {
+        let rows = try await connection.query(
+            """
+            SELECT s.id::text, s.status, s.url, s.method, s.headers::text, s.timeout_ms, s.rate_per_minute,
+                   s.max_in_flight, s.ordered, s.retry_schedule_ms,
+                   coalesce((SELECT array_agg(encode(k.secret, 'base64') ORDER BY k.created_at DESC, k.id DESC)
+                             FROM tessera.subscription_secrets k
+                             WHERE k.subscription_id = s.id AND (k.expires_at IS NULL OR k.expires_at > now())),
+                            '{}'::text[])
+            FROM tessera.subscriptions s
+            ORDER BY s.id
+            """,
+            logger: logger
+        )
+        var result: [SubscriptionSettings] = []
+        for try await (id, status, url, method, headersJSON, timeoutMs, rate, maxInFlight, ordered, schedule, secrets)
+            in rows.decode((String, String, String, String, String, Int, Int?, Int, Bool, [Int], [String]).self)
+        {
+            let checked: Result<WebhookURL, AddressPolicyError>
+            do {
+                checked = .success(try policy.checkURL(url))
+            } catch {
+                checked = .failure(error)
+            }
+            let endpoint: String
+            switch checked {
+            case .success(let u): endpoint = "\(u.scheme)://\(u.host):\(u.port)"
+            case .failure: endpoint = "invalid:\(id)"
+            }
+            var headers: [(String, String)] = []
+            if let object = try? JSONSerialization.jsonObject(with: Data(headersJSON.utf8)) as? [String: Any] {
+                for (name, value) in object.sorted(by: { $0.key < $1.key }) {
+                    if let text = value as? String { headers.append((name, text)) }
+                }
+            }
+            let keys = secrets.compactMap { Data(base64Encoded: $0) }.compactMap {
+                try? WebhookSecret(bytes: Array($0))
+            }
+            result.append(
+                SubscriptionSettings(
+                    limits: SubscriptionLimits(
+                        id: id,
+                        endpoint: endpoint,
+                        isActive: status == "active",
+                        maxInFlight: maxInFlight,
+                        ratePerMinute: rate,
+                        ordered: ordered
+                    ),
+                    url: checked,
+                    method: HTTPMethod(rawValue: method),
+                    headers: headers,
+                    timeout: .milliseconds(timeoutMs),
+                    retry: RetryPolicy(
+                        scheduleMilliseconds: schedule,
+                        retryAfterBounds: retryAfterBounds,
+                        jitter: jitter
+                    ),
+                    signer: WebhookSigner(secrets: keys)
+                )
+            )
+        }
+        return result
+    }
+
+    /// Claims due deliveries, at most `quota` per subscription, leasing them for `lease`.
+    ///
+    /// Parallel subscriptions take their soonest-due rows; an ordered subscription takes its oldest
+    /// unsettled delivery only, and only when it is due and no other delivery of it is being sent.
+    public static func claim(
+        quotas: [(subscription: SubscriptionLimits, quota: Int)],
+        lease: Duration,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [ClaimedDelivery] {
+        guard !quotas.isEmpty else { return [] }
+        let ids = quotas.map(\.subscription.id)
+        let counts = quotas.map(\.quota)
+        let ordered = quotas.map(\.subscription.ordered)
+        let leaseMilliseconds = Int64(lease.components.seconds * 1000)
+        let rows = try await connection.query(
+            """
+            WITH picked AS (
+                SELECT c.id
+                FROM unnest(\(ids)::uuid[], \(counts)::int4[], \(ordered)::bool[]) AS q(subscription_id, quota, ordered)
+                CROSS JOIN LATERAL (
+                    SELECT d.id FROM tessera.deliveries d
+                    WHERE NOT q.ordered AND d.subscription_id = q.subscription_id
+                      AND d.status = 'pending' AND d.next_attempt_at <= now()
+                    ORDER BY d.next_attempt_at, d.id
+                    LIMIT q.quota
+                    FOR UPDATE SKIP LOCKED
+                ) c
+                UNION ALL
+                SELECT h.id
+                FROM unnest(\(ids)::uuid[], \(ordered)::bool[]) AS q(subscription_id, ordered)
+                CROSS JOIN LATERAL (
+                    SELECT d.id, d.status, d.next_attempt_at FROM tessera.deliveries d
+                    WHERE q.ordered AND d.subscription_id = q.subscription_id
+                      AND d.status IN ('pending', 'delivering')
+                    ORDER BY d.id
+                    LIMIT 1
+                ) h
+                WHERE h.status = 'pending' AND h.next_attempt_at <= now()
+            )
+            UPDATE tessera.deliveries d
+            SET status = 'delivering', lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
+            FROM picked
+            WHERE d.id = picked.id AND d.status = 'pending'
+            RETURNING d.id, d.event_id::text, d.subscription_id::text, d.payload, d.content_type, d.content_encoding,
+                      d.attempts
+            """,
+            logger: logger
+        )
+        var claimed: [ClaimedDelivery] = []
+        for try await (id, eventID, subscriptionID, payload, contentType, contentEncoding, attempts) in rows.decode(
+            (Int64, String, String, ByteBuffer, String, String?, Int).self
+        ) {
+            claimed.append(
+                ClaimedDelivery(
+                    id: id,
+                    eventID: eventID,
+                    subscriptionID: subscriptionID,
+                    payload: payload,
+                    contentType: contentType,
+                    contentEncoding: contentEncoding,
+                    attempts: attempts
+                )
+            )
+        }
+        return claimed
+    }
+
+    /// Writes a batch of attempt results: the attempt log rows, the deliveries' new state, and the
+    /// subscriptions disabled by a 410.
+    public static func record(_ records: [AttemptRecord], on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        guard !records.isEmpty else { return }
+        var ids: [Int64] = []
+        var attempts: [Int] = []
+        var started: [Double] = []
+        var durations: [Int] = []
+        var codes: [Int] = []
+        var errors: [String] = []
+        var bodies: [String] = []
+        var bodyIsNull: [Bool] = []
+        var statuses: [String] = []
+        var delays: [Int64] = []
+        var disabled: [(String, String)] = []
+        ids.reserveCapacity(records.count)
+        for record in records {
+            ids.append(record.deliveryID)
+            attempts.append(record.attempt)
+            started.append(record.startedAt.timeIntervalSince1970)
+            durations.append(record.outcome.milliseconds)
+            codes.append(record.outcome.statusCode ?? 0)
+            errors.append(String((record.outcome.errorDescription ?? "").prefix(1000)))
+            // Text columns cannot hold NUL bytes.
+            bodies.append((record.outcome.responseBody ?? "").replacingOccurrences(of: "\u{0}", with: ""))
+            bodyIsNull.append(record.outcome.responseBody == nil)
+            switch record.decision {
+            case .delivered:
+                statuses.append("delivered")
+                delays.append(0)
+            case .retry(let delay):
+                statuses.append("pending")
+                delays.append(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+            case .dead:
+                statuses.append("dead")
+                delays.append(0)
+            case .disableSubscription(let reason):
+                statuses.append("pending")
+                delays.append(0)
+                disabled.append((record.subscriptionID, reason))
+            }
+        }
+        try await connection.perform(
+            """
+            INSERT INTO tessera.delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error,
+                                                   response_body)
+            SELECT r.id, r.attempt, to_timestamp(r.started), r.duration, NULLIF(r.code, 0), NULLIF(r.error, ''),
+                   CASE WHEN r.no_body THEN NULL ELSE r.body END
+            FROM tessera.deliveries d
+            JOIN unnest(\(ids)::int8[], \(attempts)::int4[], \(started)::float8[], \(durations)::int4[],
+                        \(codes)::int4[], \(errors)::text[], \(bodies)::text[], \(bodyIsNull)::bool[])
+                 AS r(id, attempt, started, duration, code, error, body, no_body) ON d.id = r.id
+            """,
+            logger: logger
+        )
+        try await connection.perform(
+            """
+            UPDATE tessera.deliveries d SET
+                status = r.status,
+                attempts = r.attempt,
+                next_attempt_at = CASE WHEN r.status = 'pending'
+                                       THEN now() + r.delay * interval '1 millisecond' ELSE d.next_attempt_at END,
+                lease_until = NULL,
+                last_error = NULLIF(r.error, ''),
+                last_status_code = NULLIF(r.code, 0),
+                delivered_at = CASE WHEN r.status = 'delivered' THEN now() ELSE d.delivered_at END,
+                dead_at = CASE WHEN r.status = 'dead' THEN now() ELSE NULL END
+            FROM unnest(\(ids)::int8[], \(statuses)::text[], \(attempts)::int4[], \(delays)::int8[], \(errors)::text[],
+                        \(codes)::int4[]) AS r(id, status, attempt, delay, error, code)
+            WHERE d.id = r.id AND d.status = 'delivering'
+            """,
+            logger: logger
+        )
+        for (subscription, reason) in disabled {
+            try await connection.perform(
+                """
+                UPDATE tessera.subscriptions SET status = 'disabled', disabled_reason = \(reason), updated_at = now()
+                WHERE id = \(subscription)::uuid AND status <> 'disabled'
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    /// Returns deliveries whose lease ran out (their dispatcher died or hung) to the queue; returns how many.
+    public static func reclaimExpiredLeases(on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let rows = try await connection.query(
+            """
+            WITH expired AS (
+                UPDATE tessera.deliveries SET status = 'pending', lease_until = NULL
+                WHERE status = 'delivering' AND lease_until < now()
+                RETURNING 1
+            )
+            SELECT count(*)::int8 FROM expired
+            """,
+            logger: logger
+        )
+        var count = 0
+        for try await n in rows.decode(Int.self) { count = n }
+        return count
+    }
+}

@@ -1,0 +1,96 @@
+import NIOCore
+import NIOHTTP1
+
+/// The headers of a webhook request, and the rules for a subscription's custom headers.
+public enum WebhookHeaders {
+    /// The attempt number, 1 for the first try.
+    public static let attempt = "Tessera-Attempt"
+
+    /// Headers Tessera sets itself; a subscription's custom headers may not set these (compared
+    /// case-insensitively), nor any header starting with `webhook-` or `tessera-`.
+    public static let reserved: Set<String> = [
+        "webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-encoding",
+        "content-length", "transfer-encoding", "host", "user-agent", "connection", "keep-alive", "te", "trailer",
+        "upgrade", "expect", "proxy-authorization", "proxy-connection", "tessera-attempt",
+    ]
+
+    /// Refuses custom headers that are malformed, reserved, or too many/too large. The error names the
+    /// header and the reason.
+    public static func validateCustom(_ headers: [String: String]) throws(WebhookHeaderError) {
+        guard headers.count <= 32 else {
+            throw WebhookHeaderError(name: "headers", reason: "at most 32 custom headers")
+        }
+        var total = 0
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+            let lower = name.lowercased()
+            guard !name.isEmpty, name.utf8.count <= 256, name.utf8.allSatisfy(isTokenByte) else {
+                throw WebhookHeaderError(name: name, reason: "not a valid header name")
+            }
+            guard !reserved.contains(lower), !lower.hasPrefix("webhook-"), !lower.hasPrefix("tessera-") else {
+                throw WebhookHeaderError(name: name, reason: "is set by Tessera and cannot be overridden")
+            }
+            // Visible ASCII, space, tab and UTF-8 bytes; no CR, LF or other control bytes (header injection).
+            guard value.utf8.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7f) }) else {
+                throw WebhookHeaderError(name: name, reason: "value contains control characters")
+            }
+            total += name.utf8.count + value.utf8.count
+        }
+        guard total <= 8192 else {
+            throw WebhookHeaderError(name: "headers", reason: "custom headers larger than 8192 bytes in total")
+        }
+    }
+
+    /// Whether a custom header may be sent (the dispatcher skips any other, whatever reached the database).
+    public static func isAllowedCustom(name: String, value: String) -> Bool {
+        (try? validateCustom([name: value])) != nil
+    }
+
+    /// All headers of one attempt: the subscription's custom headers first, then Tessera's own.
+    public static func make(
+        eventID: String,
+        timestamp: Int64,
+        body: ByteBuffer,
+        contentType: String,
+        contentEncoding: String?,
+        attempt: Int,
+        userAgent: String,
+        custom: [(String, String)],
+        signer: WebhookSigner
+    ) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(custom.count + 8)
+        for (name, value) in custom where isAllowedCustom(name: name, value: value) {
+            headers.add(name: name, value: value)
+        }
+        headers.add(name: "webhook-id", value: eventID)
+        headers.add(name: "webhook-timestamp", value: String(timestamp))
+        let signature = body.withUnsafeReadableBytes { bytes in
+            signer.signature(id: eventID, timestamp: timestamp, body: bytes)
+        }
+        headers.add(name: "webhook-signature", value: signature)
+        headers.add(name: "Content-Type", value: contentType)
+        if let contentEncoding {
+            headers.add(name: "Content-Encoding", value: contentEncoding)
+        }
+        headers.add(name: WebhookHeaders.attempt, value: String(attempt))
+        headers.add(name: "User-Agent", value: userAgent)
+        return headers
+    }
+
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+}
+
+/// A custom header that cannot be used; names the header and the reason.
+public struct WebhookHeaderError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let name: String
+    public let reason: String
+    public var description: String { "header '\(name)': \(reason)" }
+}

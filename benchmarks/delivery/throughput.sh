@@ -66,7 +66,7 @@ INSERT INTO tessera.subscription_secrets (subscription_id, secret)
 SELECT id, decode(md5(id::text) || md5(name), 'hex') FROM tessera.subscriptions;
 SQL
 psql "$db" -qAt -F "|" -c "SELECT name, octet_length(payload), content_type, coalesce(content_encoding, 'none') FROM public.bench_payloads" |
-    while read -r name size type encoding; do echo "payload $name: $size bytes, $type, $encoding"; done
+    while IFS='|' read -r name size type encoding; do echo "payload $name: $size bytes, $type, $encoding"; done
 
 cat >"$work/serve.json" <<JSON
 {"database_url": "$db", "allow_networks": ["127.0.0.0/8"],

@@ -136,6 +136,8 @@ public enum DeliveryStore {
     ///
     /// Parallel subscriptions take their soonest-due rows; an ordered subscription takes its oldest
     /// unsettled delivery only, and only when it is due and no other delivery of it is being sent.
+    /// The picked ids go through an array so that the UPDATE finds them by primary key (joining a
+    /// CTE instead made the planner scan every pending row: 80 ms per claim at 50k pending).
     public static func claim(
         quotas: [(subscription: SubscriptionLimits, quota: Int)],
         lease: Duration,
@@ -149,7 +151,9 @@ public enum DeliveryStore {
         let leaseMilliseconds = Int64(lease.components.seconds * 1000)
         let rows = try await connection.query(
             """
-            WITH picked AS (
+            UPDATE tessera.deliveries d
+            SET status = 'delivering', lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
+            WHERE d.status = 'pending' AND d.id = ANY (ARRAY(
                 SELECT c.id
                 FROM unnest(\(ids)::uuid[], \(counts)::int4[], \(ordered)::bool[]) AS q(subscription_id, quota, ordered)
                 CROSS JOIN LATERAL (
@@ -171,11 +175,7 @@ public enum DeliveryStore {
                     LIMIT 1
                 ) h
                 WHERE h.status = 'pending' AND h.next_attempt_at <= now()
-            )
-            UPDATE tessera.deliveries d
-            SET status = 'delivering', lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
-            FROM picked
-            WHERE d.id = picked.id AND d.status = 'pending'
+            ))
             RETURNING d.id, d.event_id::text, d.subscription_id::text, d.payload, d.content_type, d.content_encoding,
                       d.attempts
             """,

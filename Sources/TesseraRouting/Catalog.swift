@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import TesseraGeometry
 import TesseraGrids
 
 /// The layers and subscriptions as the database holds them now. Read at the start of each
@@ -48,16 +49,30 @@ public struct Catalog: Sendable {
         var subscriptions: [TileSubscription] = []
         let subRows = try await connection.query(
             """
-            SELECT id::text, name, layers, format, compression, debounce_ms, max_delay_ms, max_tiles, rollup, status
+            SELECT id::text, name, layers, format, compression, debounce_ms, max_delay_ms, max_tiles, rollup, status,
+                   ST_AsEWKB(filter)
             FROM tessera.subscriptions WHERE kind = 'tiles' AND status <> 'disabled'
             """,
             logger: logger
         )
-        for try await (id, name, layers, format, compression, debounce, maxDelay, maxTiles, rollup, status)
+        for try await (id, name, layers, format, compression, debounce, maxDelay, maxTiles, rollup, status, filter)
             in subRows.decode(
-                (String, String, [String], String, String, Int, Int, Int, String, String).self
+                (String, String, [String], String, String, Int, Int, Int, String, String, ByteBuffer?).self
             )
         {
+            var area: Geometry?
+            if let filter {
+                do {
+                    area = try WKB.decode(Array(filter.readableBytesView)).geometry
+                } catch {
+                    // The API validated it; a filter written by hand that cannot be read sends
+                    // the subscriber everything rather than nothing.
+                    logger.error(
+                        "subscription filter is unreadable; sending every tile",
+                        metadata: ["subscription": "\(name)", "error": "\(error)"]
+                    )
+                }
+            }
             subscriptions.append(
                 TileSubscription(
                     id: id,
@@ -69,7 +84,8 @@ public struct Catalog: Sendable {
                     maxDelayMilliseconds: maxDelay,
                     maxTiles: maxTiles,
                     rollUp: TileSubscription.RollUp(rawValue: rollup) ?? .parents,
-                    isActive: status == "active"
+                    isActive: status == "active",
+                    filter: area
                 )
             )
         }

@@ -4,6 +4,7 @@ import PostgresNIO
 import ServiceLifecycle
 import TesseraCapture
 import TesseraGeometry
+import TesseraGrids
 
 /// Claims captured changes and folds their tiles into each subscriber's open window, in one
 /// transaction per batch: the windows are written and the changes deleted together, so a
@@ -141,6 +142,20 @@ public struct ChangeProcessor: Service {
                 logger: logger
             )
             var window = layerWindows[key.layer]!
+            if let filter = key.subscription.filter, let layer = catalog.layers[key.layer] {
+                // Only the stale tiles that touch the subscriber's area. A TRUNCATE stays the
+                // whole extent (the receiver purges more than its area, never less).
+                let area = try TileCover(layer.tileMatrixSet).cover([filter], zooms: layer.zooms)
+                var kept: [Int: TileSet] = [:]
+                for set in area {
+                    if let stale = window.zooms[set.zoom] {
+                        let both = stale.intersection(set)
+                        if !both.isEmpty { kept[set.zoom] = both }
+                    }
+                }
+                window.zooms = kept
+                if kept.isEmpty && !window.fullExtent { continue }
+            }
             let existing = try await connection.query(
                 """
                 SELECT tiles, change_count, west, south, east, north,

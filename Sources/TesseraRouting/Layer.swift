@@ -1,3 +1,4 @@
+import TesseraGeometry
 import TesseraGrids
 
 /// What a tile server serves from one or more tables: a grid, the zooms, and the render buffer.
@@ -34,6 +35,8 @@ public struct TileSubscription: Hashable, Sendable {
     public let maxTiles: Int
     public let rollUp: RollUp
     public let isActive: Bool
+    /// The area the subscriber wants (EPSG:4326): only stale tiles touching it are sent.
+    public let filter: Geometry?
 
     public init(
         id: String,
@@ -45,7 +48,8 @@ public struct TileSubscription: Hashable, Sendable {
         maxDelayMilliseconds: Int,
         maxTiles: Int,
         rollUp: RollUp,
-        isActive: Bool
+        isActive: Bool,
+        filter: Geometry? = nil
     ) {
         self.id = id
         self.name = name
@@ -57,5 +61,6 @@ public struct TileSubscription: Hashable, Sendable {
         self.maxTiles = maxTiles
         self.rollUp = rollUp
         self.isActive = isActive
+        self.filter = filter
     }
 }

@@ -113,6 +113,45 @@ import Testing
         }
     }
 
+    @Test func aFilteredSubscriptionGetsOnlyTheTilesTouchingItsArea() async throws {
+        try await TestDatabase.with { db in
+            try await db.execute(Self.setup)
+            let area = Self.square(13.40, 52.50, 0.01)
+            try await db.execute(
+                """
+                INSERT INTO tessera.subscriptions (name, url, layers, format, compression, debounce_ms, max_delay_ms, filter)
+                VALUES ('berlin', 'http://127.0.0.1:9/expire', ARRAY['buildings'], 'protobuf', 'zstd', 0, 0, '\(Self.wkt(area))');
+                """
+            )
+            // One building straddles the area's east edge; one is in Paris.
+            let edge = Self.square(13.405, 52.505, 0.012)
+            let paris = Self.square(2.35, 48.85, 0.001)
+            try await db.execute("INSERT INTO buildings VALUES (1, 'house', 3, '\(Self.wkt(edge))')")
+            try await Self.drain(db)
+            try await db.execute("INSERT INTO buildings VALUES (2, 'house', 3, '\(Self.wkt(paris))')")
+            try await Self.drain(db)
+            let rows = try await db.column(
+                """
+                SELECT s.name FROM tessera.deliveries d JOIN tessera.subscriptions s ON s.id = d.subscription_id
+                ORDER BY d.id
+                """
+            )
+            #expect(rows == ["cache", "berlin", "cache"] || rows == ["berlin", "cache", "cache"])
+            let events = try await Self.deliveries(db)
+            let berlin = try #require(events.count == 3 ? events[rows.firstIndex(of: "berlin")!] : nil)
+            let cover = TileCover()
+            let stale = try cover.cover([edge], zooms: 10...16, buffer: RenderBuffer(parsing: "64/4096"))
+            let wanted = try cover.cover([area], zooms: 10...16)
+            #expect(berlin.zooms.map(\.tiles.zoom) == Array(10...16))
+            for (got, (s, w)) in zip(berlin.zooms, zip(stale, wanted)) {
+                #expect(got.tiles == s.intersection(w), "zoom \(s.zoom)")
+                #expect(got.tiles.count < s.count || s.count == s.intersection(w).count)
+            }
+            // At z16 the building reaches past the area: those tiles are not the subscriber's.
+            #expect(berlin.zooms.last!.tiles.count < stale.last!.count)
+        }
+    }
+
     @Test func invalidGeometriesAreQuarantinedWithTheGEOSReasonAndDoNotBlock() async throws {
         try await TestDatabase.with { db in
             try await db.execute(Self.setup)

@@ -104,6 +104,28 @@ public struct TileSet: Hashable, Sendable, Sequence {
         return TileSet(zoom: zoom, sortedSpans: all)
     }
 
+    /// Tiles in both sets (both at the same zoom). O(spans).
+    public func intersection(_ other: TileSet) -> TileSet {
+        precondition(zoom == other.zoom, "intersection of tile sets at different zooms")
+        var out: [TileSpan] = []
+        var i = 0
+        var j = 0
+        while i < spans.count && j < other.spans.count {
+            let a = spans[i]
+            let b = other.spans[j]
+            if a.y != b.y {
+                if a.y < b.y { i += 1 } else { j += 1 }
+                continue
+            }
+            let x0 = Swift.max(a.x0, b.x0)
+            let x1 = Swift.min(a.x1, b.x1)
+            if x0 <= x1 { out.append(TileSpan(y: a.y, x0: x0, x1: x1)) }
+            // Advance whichever span ends first; the other may overlap the next one.
+            if a.x1 < b.x1 { i += 1 } else { j += 1 }
+        }
+        return TileSet(zoom: zoom, sortedSpans: out)
+    }
+
     /// The tiles `levels` zooms up that contain at least one tile of this set (quadtree sets).
     public func ancestors(levels: Int) -> TileSet {
         precondition(levels >= 0 && levels <= zoom, "ancestor levels must be in 0...zoom")

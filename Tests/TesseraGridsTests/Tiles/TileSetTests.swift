@@ -23,6 +23,28 @@ import Testing
         )
     }
 
+    @Test func intersectionIsTheTilesInBoth() {
+        // Random span sets against the same sets as plain tile lists.
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            func randomSet() -> TileSet {
+                TileSet(
+                    zoom: 6,
+                    spans: (0..<Int.random(in: 0...12, using: &rng)).map { _ in
+                        let x0 = Int32.random(in: 0...40, using: &rng)
+                        return TileSpan(y: Int32.random(in: 0...5, using: &rng), x0: x0, x1: x0 + Int32.random(in: 0...15, using: &rng))
+                    }
+                )
+            }
+            let a = randomSet()
+            let b = randomSet()
+            let both = a.intersection(b)
+            #expect(Set(both) == Set(a).intersection(Set(b)))
+            #expect(both.count == Set(both).count)
+            #expect(both == b.intersection(a))
+        }
+    }
+
     @Test func unionAndAncestors() {
         let a = TileSet(zoom: 3, tiles: [Tile(z: 3, x: 0, y: 0), Tile(z: 3, x: 5, y: 7)])
         let b = TileSet(zoom: 3, tiles: [Tile(z: 3, x: 1, y: 0), Tile(z: 3, x: 5, y: 7)])

@@ -87,23 +87,25 @@ struct DispatchFixture: Sendable {
         let rate = ratePerMinute.map(String.init) ?? "NULL"
         let schedule = "ARRAY[" + scheduleMs.map(String.init).joined(separator: ",") + "]::int[]"
         let id = UUID().uuidString.lowercased()
-        try await db.execute(
-            """
+        // One transaction: a dispatcher already running must never see the subscription with
+        // only some of its secrets (it caches subscription settings between refreshes).
+        var script = """
+            BEGIN;
             INSERT INTO tessera.subscriptions (id, name, url, layers, method, headers, timeout_ms, rate_per_minute,
                                                max_in_flight, ordered, retry_schedule_ms, status)
             VALUES ('\(id)', '\(name)', '\(url)', ARRAY['roads'], '\(method)', '\(headers)'::jsonb, \(timeoutMs), \(rate),
-                    \(maxInFlight), \(ordered), \(schedule), '\(status)')
+                    \(maxInFlight), \(ordered), \(schedule), '\(status)');
+
             """
-        )
         for (index, secret) in ([DispatchFixture.secret] + extraSecrets).enumerated() {
-            try await db.execute(
-                """
+            script += """
                 INSERT INTO tessera.subscription_secrets (subscription_id, secret, created_at)
                 VALUES ('\(id)', decode('\(Data(secret.bytes).base64EncodedString())', 'base64'),
-                        now() - interval '\(index) minutes')
+                        now() - interval '\(index) minutes');
+
                 """
-            )
         }
+        try await db.execute(script + "COMMIT;")
         return id
     }
 

@@ -121,9 +121,11 @@ import Testing
             )
             // The view compares with the rows as they are now: the first UPDATE renders for
             // feature 1 only because the second changed it since, as the processor would see it.
-            #expect(try await db.column("SELECT op::text || ':' || feature_id FROM tessera.changes ORDER BY id") == [
-                "I:1", "I:2", "I:3", "U:1", "U:1",
-            ])
+            #expect(
+                try await db.column("SELECT op::text || ':' || feature_id FROM tessera.changes ORDER BY id") == [
+                    "I:1", "I:2", "I:3", "U:1", "U:1",
+                ]
+            )
             #expect(try await db.int("SELECT count(DISTINCT txid) FROM tessera.changes") == 1)
             #expect(try await db.int("SELECT count(*) FROM tessera.outbox") == 3)
         }
@@ -154,13 +156,16 @@ import Testing
             )
             #expect(try await db.int("SELECT count(*) FROM tessera.outbox WHERE op = 'U'") == 7)
             #expect(try await db.int("SELECT count(*) FROM tessera.outbox WHERE op = 'D'") == 4)
-            #expect(try await db.column("SELECT feature_count::text FROM tessera.outbox WHERE op = 'I' ORDER BY id") == [
-                "60", "60", "10",
-            ])
+            #expect(
+                try await db.column("SELECT feature_count::text FROM tessera.outbox WHERE op = 'I' ORDER BY id") == [
+                    "60", "60", "10",
+                ]
+            )
             #expect(try await db.int("SELECT max(feature_count) FROM tessera.outbox WHERE op <> 'I'") == 44)
             let changes = try await Self.captured("SELECT 1", in: db)
             #expect(changes.filter { $0.hasSuffix(":oldnew") }.count == 150)  // updated, still there
-            #expect(changes.filter { $0.hasPrefix("U:") && $0.hasSuffix(":old") }.count == 150)  // updated, then deleted
+            // Updated, then deleted.
+            #expect(changes.filter { $0.hasPrefix("U:") && $0.hasSuffix(":old") }.count == 150)
             #expect(changes.filter { $0.hasPrefix("D:") }.count == 150)
             #expect(changes.filter { $0.hasPrefix("I:") }.count == 130)
             #expect(Set(changes.map { $0.split(separator: ":")[1] }).count == 430)

@@ -70,9 +70,22 @@ psql "$db" -qAt -F "|" -c "SELECT name, octet_length(payload), content_type, coa
 
 cat >"$work/serve.json" <<JSON
 {"database_url": "$db", "allow_networks": ["127.0.0.0/8"],
- "dispatcher": {"concurrency": ${TESSERA_BENCH_CONCURRENCY:-512}, "batch_size": 500, "connections_per_host": 64},
+ "dispatcher": {"concurrency": ${TESSERA_BENCH_CONCURRENCY:-1024}, "batch_size": ${TESSERA_BENCH_BATCH:-1000}, "connections_per_host": 64},
  "log_level": "error"}
 JSON
+
+# CPU seconds used so far: by one process (utime + stime), and by the whole PostgreSQL cluster (the
+# postmaster, its live children, and the children it has reaped).
+ticks=$(getconf CLK_TCK)
+cpu_of() { awk -v t="$ticks" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat"; }
+cluster_cpu() {
+    local postmaster
+    postmaster=$(psql "$admin" -qAt -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'" |
+        xargs -I{} awk '{print $4}' /proc/{}/stat)
+    { awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat"
+      for child in $(pgrep -P "$postmaster"); do awk '{print $14 + $15}' "/proc/$child/stat" 2>/dev/null || true; done
+    } | awk -v t="$ticks" '{s += $1} END {printf "%.3f", s / t}'
+}
 
 run() {
     local name=$1
@@ -84,14 +97,30 @@ run() {
     local queued
     queued=$(psql "$db" -qAt -c "SELECT count(*) FROM tessera.deliveries")
     local start end
+    local pg_before receiver_before serve_cpu
+    pg_before=$(cluster_cpu)
+    receiver_before=$(cpu_of $receiver)
     start=$(date +%s.%N)
     .build/release/tessera serve --config "$work/serve.json" &
     serve=$!
-    while [ "$(psql "$db" -qAt -c "SELECT count(*) FROM tessera.deliveries WHERE status <> 'delivered'")" != "0" ]; do
-        sleep 0.2
-    done
+    # TESSERA_BENCH_PERF=file: a system-wide perf profile (6 s) during the first run.
+    if [ -n "${TESSERA_BENCH_PERF:-}" ] && [ ! -e "$TESSERA_BENCH_PERF" ]; then
+        (sleep 1; perf record -q -F 499 -g -a -o "$TESSERA_BENCH_PERF" -- sleep 6 >/dev/null 2>&1) &
+    fi
+    # One session waits for the queue to empty (a new psql and backend every poll cost the machine
+    # a tenth of its CPU), asking the partial index of open deliveries. It commits between looks:
+    # a transaction left open would keep every dead row version alive and slow the claims down.
+    psql "$db" -q -c "DO \$\$ BEGIN
+        WHILE EXISTS (SELECT FROM tessera.deliveries WHERE status IN ('pending', 'delivering')) LOOP
+            COMMIT;
+            PERFORM pg_sleep(0.1);
+        END LOOP; END \$\$"
     end=$(date +%s.%N)
+    serve_cpu=$(cpu_of $serve)
     kill $serve; wait $serve 2>/dev/null || true; serve=""
+    echo "$name: CPU per delivery: tessera $(echo "$serve_cpu $queued" | awk '{printf "%.0f", $1 * 1e6 / $2}') µs," \
+         "PostgreSQL $(echo "$(cluster_cpu) $pg_before $queued" | awk '{printf "%.0f", ($1 - $2) * 1e6 / $3}') µs" \
+         "(the waiting session included), receiver $(echo "$(cpu_of $receiver) $receiver_before $queued" | awk '{printf "%.0f", ($1 - $2) * 1e6 / $3}') µs"
     psql "$db" -qAt -F ' ' -c "
         SELECT count(*), extract(epoch FROM max(delivered_at) - min(delivered_at)),
                (SELECT count(*) FROM tessera.delivery_attempts), (SELECT count(*) FROM tessera.delivery_attempts WHERE status_code <> 200)
@@ -105,7 +134,7 @@ run() {
 }
 
 run "json 1 KB"
-run "protobuf+zstd"
+[ -n "${TESSERA_BENCH_JSON_ONLY:-}" ] || run "protobuf+zstd"
 
 cat >"$work/post.lua" <<'LUA'
 wrk.method = "POST"

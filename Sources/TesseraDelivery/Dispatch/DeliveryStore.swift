@@ -226,7 +226,8 @@ public enum DeliveryStore {
             codes.append(record.outcome.statusCode ?? 0)
             errors.append(String((record.outcome.errorDescription ?? "").prefix(1000)))
             // Text columns cannot hold NUL bytes.
-            bodies.append((record.outcome.responseBody ?? "").replacingOccurrences(of: "\u{0}", with: ""))
+            let body = record.outcome.responseBody ?? ""
+            bodies.append(body.utf8.contains(0) ? body.replacingOccurrences(of: "\u{0}", with: "") : body)
             bodyIsNull.append(record.outcome.responseBody == nil)
             switch record.decision {
             case .delivered:

@@ -10,8 +10,9 @@ import TesseraCapture
 ///
 /// One loop claims due deliveries in short transactions (`FOR UPDATE SKIP LOCKED`, status `delivering`
 /// with a lease), as many per subscription as the ``DispatchScheduler`` allows; each claimed delivery is
-/// sent in its own task through the shared ``WebhookSender``; a second loop writes the outcomes in
-/// batches (attempt log, next attempt or final state). No transaction is open during HTTP. Leases that
+/// signed and handed to the shared ``WebhookSender``, whose callback accounts the outcome (no task per
+/// request); a second loop writes the outcomes in batches (attempt log, next attempt or final state),
+/// and the writer ends only once every claimed delivery is written. No transaction is open during HTTP. Leases that
 /// ran out (a dispatcher that died mid-send) are returned to the queue, so several dispatchers may share
 /// a database. On graceful shutdown claiming stops and the requests in flight finish and are recorded.
 public struct Dispatcher: Service {
@@ -72,14 +73,14 @@ public struct Dispatcher: Service {
         let core = DispatchCore(scheduler: DispatchScheduler(configuration: configuration.scheduler))
         await withDiscardingTaskGroup { group in
             group.addTask { await self.writeOutcomes(core) }
-            await claimLoop(core, group: &group)
+            await claimLoop(core)
             core.closeIntake()
         }
     }
 
     // MARK: - Claiming
 
-    private func claimLoop(_ core: DispatchCore, group: inout DiscardingTaskGroup) async {
+    private func claimLoop(_ core: DispatchCore) async {
         var connection = DedicatedConnection(url: url, logger: logger)
         let clock = ContinuousClock()
         var lastRefresh: ContinuousClock.Instant?
@@ -137,7 +138,7 @@ public struct Dispatcher: Service {
                 failures = 0
                 let work = core.claimed(claimed, quotas: quotas, now: clock.now)
                 for (delivery, settings) in work {
-                    group.addTask { await self.send(delivery, settings: settings, core: core) }
+                    send(delivery, settings: settings, core: core)
                 }
                 if claimed.isEmpty {
                     await core.doorbell.wait(timeout: configuration.pollInterval)
@@ -157,45 +158,73 @@ public struct Dispatcher: Service {
 
     // MARK: - Sending
 
-    private func send(_ delivery: ClaimedDelivery, settings: SubscriptionSettings, core: DispatchCore) async {
+    /// Signs and hands one delivery to the sender; the outcome is accounted when the answer arrives
+    /// (on an event loop thread, without a task per request: this is the hot path).
+    private func send(_ delivery: ClaimedDelivery, settings: SubscriptionSettings, core: DispatchCore) {
         let started = Date()
         let attempt = delivery.attempts + 1
-        let outcome: WebhookOutcome
         switch settings.url {
         case .failure(let error):
-            outcome = WebhookOutcome(duration: .zero, failure: .refused(error))
+            finish(
+                delivery,
+                settings: settings,
+                core: core,
+                started: started,
+                outcome: WebhookOutcome(duration: .zero, failure: .refused(error))
+            )
         case .success(let target):
             if settings.signer.secretCount == 0 {
-                outcome = WebhookOutcome(duration: .zero, failure: .transport("the subscription has no signing secret"))
-            } else {
-                let headers = WebhookHeaders.make(
-                    eventID: delivery.eventID,
-                    timestamp: Int64(started.timeIntervalSince1970),
-                    body: delivery.payload,
-                    contentType: delivery.contentType,
-                    contentEncoding: delivery.contentEncoding,
-                    attempt: attempt,
-                    userAgent: sender.configuration.userAgent,
-                    custom: settings.headers,
-                    signer: settings.signer
-                )
-                outcome = await sender.send(
-                    WebhookRequest(
-                        url: target,
-                        method: settings.method,
-                        headers: headers,
-                        body: delivery.payload,
-                        timeout: settings.timeout
+                finish(
+                    delivery,
+                    settings: settings,
+                    core: core,
+                    started: started,
+                    outcome: WebhookOutcome(
+                        duration: .zero,
+                        failure: .transport("the subscription has no signing secret")
                     )
                 )
+                return
+            }
+            let headers = WebhookHeaders.make(
+                eventID: delivery.eventID,
+                timestamp: Int64(started.timeIntervalSince1970),
+                body: delivery.payload,
+                contentType: delivery.contentType,
+                contentEncoding: delivery.contentEncoding,
+                attempt: attempt,
+                userAgent: sender.configuration.userAgent,
+                custom: settings.headers,
+                signer: settings.signer
+            )
+            let request = WebhookRequest(
+                url: target,
+                method: settings.method,
+                headers: headers,
+                body: delivery.payload,
+                timeout: settings.timeout
+            )
+            sender.send(request) { outcome in
+                self.finish(delivery, settings: settings, core: core, started: started, outcome: outcome)
             }
         }
+    }
+
+    private func finish(
+        _ delivery: ClaimedDelivery,
+        settings: SubscriptionSettings,
+        core: DispatchCore,
+        started: Date,
+        outcome: WebhookOutcome
+    ) {
+        let attempt = delivery.attempts + 1
         let now = Date()
         let decision = settings.retry.decide(
             attempt: attempt,
             outcome: outcome,
             now: now,
-            random: Double.random(in: 0..<1)
+            // Only a retry's delay is jittered; a success needs no random draw.
+            random: outcome.isSuccess ? 0 : Double.random(in: 0..<1)
         )
         if case .disableSubscription(let reason) = decision {
             logger.warning(
@@ -343,8 +372,9 @@ final class DispatchCore: Sendable {
                 }
             }
         }
+        // The claim loop is woken when the batch is stored (`persisted`), which frees its capacity:
+        // waking it for every answer cost more than the claims it made.
         recordsBell.ring()
-        doorbell.ring()
     }
 
     func takeRecords() -> [AttemptRecord] {

@@ -1,9 +1,9 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// One webhook call, ready to send: URL already validated, headers (signature included) set.
@@ -86,16 +86,14 @@ public struct WebhookOutcome: Sendable, CustomStringConvertible {
     }
 }
 
-/// Sends webhook requests through one shared `HTTPClient` (a keep-alive pool per host), enforcing the
-/// ``AddressPolicy`` on the address each connection actually reaches.
+/// Sends webhook requests through one shared ``WebhookClient`` (keep-alive connections per endpoint),
+/// enforcing the ``AddressPolicy`` on the address each connection actually reaches.
 ///
-/// How the SSRF check holds against DNS rebinding: AsyncHTTPClient resolves names itself and offers no
-/// resolver hook, but it calls `http1_1ConnectionDebugInitializer` with every new connection's channel
-/// after the TCP connect (and TLS handshake) and before the connection enters the pool, so before any
-/// request byte is written. There the peer address (`channel.remoteAddress`) is checked; a refused
-/// address closes the channel and fails the request with ``AddressPolicyError``. Whatever a name
-/// resolved to, the address checked is the one connected to. URLs with an IP literal (or `localhost`)
-/// are refused before connecting. Only HTTP/1.1 is used, so no other connection path exists.
+/// How the SSRF check holds against DNS rebinding: the client resolves the name and connects; before
+/// a single byte is written (the TLS handshake included), the peer address of the connected socket
+/// (`channel.remoteAddress`) is checked and a refused address closes the connection and fails the
+/// request with ``AddressPolicyError``. Whatever a name resolved to, the address checked is the one
+/// connected to. URLs with an IP literal are refused before connecting.
 ///
 /// Redirects are not followed; bodies are not decompressed. Run it as a `Service` (listed before the
 /// services that use it, so it shuts down after them) or call ``shutdown()``.
@@ -104,11 +102,12 @@ public final class WebhookSender: Service, Sendable {
         public var policy: AddressPolicy
         /// The `User-Agent` header, `Tessera/<version>`.
         public var userAgent: String
-        /// Keep-alive connections per host (AsyncHTTPClient's soft limit).
+        /// Most keep-alive connections to one endpoint (scheme, host, port).
         public var connectionsPerHost: Int
         /// How much of an answer's body is kept.
         public var responseBodyLimit: Int
         public var connectTimeout: Duration
+        /// An unused connection is closed after this long.
         public var idleTimeout: Duration
 
         public init(
@@ -129,8 +128,7 @@ public final class WebhookSender: Service, Sendable {
     }
 
     public let configuration: Configuration
-    public let client: HTTPClient
-    private let logger: Logger
+    let client: WebhookClient
 
     public init(
         configuration: Configuration = .init(),
@@ -138,25 +136,16 @@ public final class WebhookSender: Service, Sendable {
         logger: Logger = Logger(label: "tessera.webhooks")
     ) {
         self.configuration = configuration
-        self.logger = logger
-        var http = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .init(configuration.connectTimeout)),
-            connectionPool: .init(
-                idleTimeout: .init(configuration.idleTimeout),
-                concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.connectionsPerHost
+        self.client = WebhookClient(
+            configuration: .init(
+                policy: configuration.policy,
+                connectionsPerEndpoint: configuration.connectionsPerHost,
+                responseBodyLimit: configuration.responseBodyLimit,
+                connectTimeout: configuration.connectTimeout,
+                idleTimeout: configuration.idleTimeout
             ),
-            ignoreUncleanSSLShutdown: false,
-            decompression: .disabled
+            eventLoopGroup: eventLoopGroup
         )
-        http.httpVersion = .http1Only
-        // Our own retry policy decides when to try again; a failed or refused connect fails the request.
-        http.connectionPool.retryConnectionEstablishment = false
-        let policy = configuration.policy
-        http.http1_1ConnectionDebugInitializer = { channel in
-            WebhookSender.checkPeer(of: channel, policy: policy)
-        }
-        self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: http)
     }
 
     /// Fails (and closes the channel) unless its peer address is allowed.
@@ -182,82 +171,77 @@ public final class WebhookSender: Service, Sendable {
         return channel.close().flatMapErrorThrowing { _ in }.flatMapThrowing { throw error }
     }
 
-    /// Sends one request and reports the outcome; never throws. Cancellation ends the call as a transport failure.
+    /// Sends one request and reports the outcome; never throws.
     public func send(_ request: WebhookRequest) async -> WebhookOutcome {
-        let clock = ContinuousClock()
-        let start = clock.now
+        await withCheckedContinuation { continuation in
+            send(request) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Sends one request; `completion` gets the outcome exactly once, on an event loop thread (keep it
+    /// short: no blocking, no waiting).
+    public func send(_ request: WebhookRequest, completion: @escaping @Sendable (WebhookOutcome) -> Void) {
         if let address = request.url.address {
             do {
                 try configuration.policy.check(address)
             } catch {
-                return WebhookOutcome(duration: .zero, failure: .refused(error))
+                completion(WebhookOutcome(duration: .zero, failure: .refused(error)))
+                return
             }
         }
-        var http = HTTPClientRequest(url: request.url.text)
-        http.method = request.method
-        http.headers = request.headers
-        if !http.headers.contains(name: "user-agent") {
-            http.headers.add(name: "User-Agent", value: configuration.userAgent)
+        var request = request
+        if !request.headers.contains(name: "user-agent") {
+            request.headers.add(name: "User-Agent", value: configuration.userAgent)
         }
-        http.body = .bytes(request.body)
-        var outcome = WebhookOutcome(duration: .zero)
-        do {
-            let deadline = NIODeadline.now() + .init(request.timeout)
-            let response = try await client.execute(http, deadline: deadline, logger: logger)
-            outcome.statusCode = Int(response.status.code)
-            outcome.retryAfter = response.headers.first(name: "retry-after")
-            var kept = ByteBuffer()
-            let limit = configuration.responseBodyLimit
-            var read = 0
-            for try await var chunk in response.body {
-                read += chunk.readableBytes
-                if kept.readableBytes < limit,
-                    let slice = chunk.readSlice(length: min(chunk.readableBytes, limit - kept.readableBytes))
-                {
-                    var slice = slice
-                    kept.writeBuffer(&slice)
-                }
-                // A receiver streaming an endless answer does not keep the attempt busy past a bound.
-                if read > 1 << 20 { break }
-            }
-            if kept.readableBytes > 0 {
-                outcome.responseBody = String(decoding: kept.readableBytesView, as: UTF8.self)
-            }
-        } catch {
-            outcome.failure = WebhookSender.failure(from: error)
+        client.execute(request) { outcome in
+            var outcome = outcome
             // A timed-out exchange is a failure even when a status line had arrived.
             if outcome.failure == .timeout { outcome.statusCode = nil }
+            completion(outcome)
         }
-        outcome.duration = clock.now - start
-        return outcome
     }
 
+    /// What a connection or exchange error means for the attempt log: short and about the receiver.
     static func failure(from error: any Error) -> WebhookOutcome.Failure {
-        if let refusal = error as? AddressPolicyError {
+        switch error {
+        case let refusal as AddressPolicyError:
             return .refused(refusal)
-        }
-        if let http = error as? HTTPClientError {
-            switch http {
-            case .deadlineExceeded, .readTimeout, .writeTimeout:
-                return .timeout
-            case .connectTimeout:
-                return .transport("connect timed out")
-            case .remoteConnectionClosed:
-                return .transport("connection closed by the receiver")
-            default:
-                return .transport(http.description)
+        case let connection as NIOConnectionError:
+            // Every address of the name failed; the first reason stands for them.
+            if let first = connection.connectionErrors.first {
+                return failure(from: first.error)
             }
-        }
-        if let channel = error as? ChannelError, case .connectTimeout = channel {
+            if let dns = connection.dnsAError ?? connection.dnsAAAAError {
+                return .transport("could not resolve \(connection.host): \(dns)")
+            }
+            return .transport("could not connect to \(connection.host)")
+        case ChannelError.connectTimeout:
             return .transport("connect timed out")
-        }
-        if error is CancellationError {
+        case ChannelError.ioOnClosedChannel, ChannelError.eof:
+            return .transport("connection closed by the receiver")
+        case let io as IOError:
+            switch io.errnoCode {
+            case ECONNREFUSED: return .transport("connection refused")
+            case ECONNRESET, EPIPE: return .transport("connection reset by the receiver")
+            case ENETUNREACH, EHOSTUNREACH: return .transport("network unreachable")
+            default: return .transport(io.description)
+            }
+        case let parser as HTTPParserError:
+            return .transport("malformed HTTP answer (\(parser))")
+        case let tls as NIOSSLError:
+            // BoringSSL's text carries a source path; its reason code (CERTIFICATE_VERIFY_FAILED, …) is
+            // what an operator needs.
+            let text = String(describing: tls)
+            if let marker = text.range(of: "OPENSSL_internal:") {
+                let reason = text[marker.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                return .transport("TLS handshake failed: \(reason)")
+            }
+            return .transport("TLS: \(text)")
+        case is CancellationError:
             return .transport("cancelled")
+        default:
+            return .transport(String(describing: error))
         }
-        if let io = error as? IOError {
-            return .transport(io.description)
-        }
-        return .transport(String(describing: error))
     }
 
     /// Waits for graceful shutdown, then shuts the client down.
@@ -268,10 +252,6 @@ public final class WebhookSender: Service, Sendable {
 
     /// Closes every pooled connection; safe to call more than once.
     public func shutdown() async throws {
-        do {
-            try await client.shutdown()
-        } catch let error as HTTPClientError where error == .alreadyShutdown {
-            return
-        }
+        await client.shutdown()
     }
 }

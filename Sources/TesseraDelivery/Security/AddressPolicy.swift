@@ -133,6 +133,8 @@ public struct WebhookURL: Sendable, Hashable, CustomStringConvertible {
     public let port: Int
     /// The host as an address when it is an IP literal.
     public let address: IPAddress?
+    /// The request target: the path (`/` when empty) and the query, as written (percent-encoded).
+    public let target: String
 
     init(_ text: String) throws(AddressPolicyError) {
         guard text.utf8.count <= 2048 else {
@@ -162,6 +164,9 @@ public struct WebhookURL: Sendable, Hashable, CustomStringConvertible {
         self.host = host
         self.port = port
         self.address = IPAddress(host)
+        let path = components.percentEncodedPath
+        let query = components.percentEncodedQuery.map { "?" + $0 } ?? ""
+        self.target = (path.isEmpty ? "/" : path) + query
         if address == nil {
             // A name: letters, digits, hyphens, dots (IDNs must arrive punycode-encoded).
             let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-.")

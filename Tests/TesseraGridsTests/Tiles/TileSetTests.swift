@@ -32,7 +32,11 @@ import Testing
                     zoom: 6,
                     spans: (0..<Int.random(in: 0...12, using: &rng)).map { _ in
                         let x0 = Int32.random(in: 0...40, using: &rng)
-                        return TileSpan(y: Int32.random(in: 0...5, using: &rng), x0: x0, x1: x0 + Int32.random(in: 0...15, using: &rng))
+                        return TileSpan(
+                            y: Int32.random(in: 0...5, using: &rng),
+                            x0: x0,
+                            x1: x0 + Int32.random(in: 0...15, using: &rng)
+                        )
                     }
                 )
             }

@@ -289,6 +289,42 @@ import Testing
         }
     }
 
+    @Test func twoDispatchersKeepOrderAndSendEachDeliveryOnce() async throws {
+        // Each answer takes 30 ms: a second request of the ordered subscription arriving sooner than
+        // that after the previous one would mean two were in flight at once.
+        let orderedReceiver = try await TestReceiver.start { _ in
+            var reply = TestReceiver.Reply.ok
+            reply.delay = .milliseconds(30)
+            return reply
+        }
+        let parallelReceiver = try await TestReceiver.start()
+        defer {
+            Task {
+                try? await orderedReceiver.stop(); try? await parallelReceiver.stop()
+            }
+        }
+        try await DispatchFixture.with { f in
+            // A second dispatcher process on the same database (its own connections, client and state).
+            try await f.run(policy: DispatchFixture.loopback, configuration: DispatchFixture.testConfiguration()) {
+                let ordered = try await f.subscription(url: orderedReceiver.url, maxInFlight: 10, ordered: true)
+                let parallel = try await f.subscription(url: parallelReceiver.url, maxInFlight: 16)
+                let events = try await f.deliveries(ordered, count: 20)
+                let many = try await f.deliveries(parallel, count: 300)
+                #expect(try await f.eventually { try await f.count(ordered, status: "delivered") == 20 })
+                #expect(try await f.eventually { try await f.count(parallel, status: "delivered") == 300 })
+                let requests = orderedReceiver.requests
+                #expect(requests.compactMap { $0.header("webhook-id") } == events)
+                for (previous, next) in zip(requests, requests.dropFirst()) {
+                    #expect(next.receivedAt - previous.receivedAt >= .milliseconds(30))
+                }
+                // Claims never overlap: every parallel delivery was sent once, by one of the two.
+                let sent = parallelReceiver.requests.compactMap { $0.header("webhook-id") }
+                #expect(sent.count == 300)
+                #expect(Set(sent) == Set(many))
+            }
+        }
+    }
+
     @Test func pausedSubscriptionsWaitAndResume() async throws {
         let receiver = try await TestReceiver.start()
         defer { Task { try? await receiver.stop() } }

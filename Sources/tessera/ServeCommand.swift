@@ -81,7 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration: .init(
                     batchSize: settings.dispatcher.batchSize,
                     concurrency: settings.dispatcher.concurrency,
-                    pollInterval: .milliseconds(settings.dispatcher.pollIntervalMilliseconds)
+                    pollInterval: .milliseconds(settings.dispatcher.pollIntervalMilliseconds),
+                    scheduler: .init(endpointConcurrency: settings.dispatcher.endpointConcurrency)
                 ),
                 logger: logger
             )

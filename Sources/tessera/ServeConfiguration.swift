@@ -23,7 +23,7 @@ import TesseraRouting
 ///   "api": {"listen": "127.0.0.1:8088", "max_body_bytes": 1048576, "secret_rotation_overlap_s": 86400},
 ///   "allow_networks": ["127.0.0.0/8", "::1"],
 ///   "dispatcher": {"enabled": true, "concurrency": 512, "batch_size": 500, "poll_interval_ms": 100,
-///                  "connections_per_host": 32},
+///                  "connections_per_host": 32, "endpoint_concurrency": 256},
 ///   "log_level": "info"
 /// }
 /// ```
@@ -52,6 +52,8 @@ struct ServeConfiguration {
         var batchSize = 500
         var pollIntervalMilliseconds = 100
         var connectionsPerHost = 32
+        /// Most requests in flight to one endpoint (the adaptive limit's ceiling).
+        var endpointConcurrency = 256
     }
 
     /// Reads the file, if any, then applies `TESSERA_*` environment variables.
@@ -201,6 +203,7 @@ struct ServeConfiguration {
             for (key, value) in [
                 ("concurrency", \DispatcherSettings.concurrency), ("batch_size", \.batchSize),
                 ("poll_interval_ms", \.pollIntervalMilliseconds), ("connections_per_host", \.connectionsPerHost),
+                ("endpoint_concurrency", \.endpointConcurrency),
             ] {
                 if let n = try r.int(d, key) {
                     guard n > 0 else { throw r.fail(key, "must be a positive integer") }

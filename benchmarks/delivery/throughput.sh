@@ -61,7 +61,7 @@ SELECT 'json 1 KB', convert_to(left('{"type":"tiles.invalidated","layer":"roads"
 FROM generate_series(1, 60) i;
 DELETE FROM tessera.subscriptions;
 INSERT INTO tessera.subscriptions (name, url, layers, max_in_flight)
-SELECT 'bench-' || i, 'http://127.0.0.1:$port/hook', ARRAY['buildings'], 256 FROM generate_series(1, $subs) i;
+SELECT 'bench-' || i, 'http://127.0.0.1:$port/hook', ARRAY['buildings'], ${TESSERA_BENCH_MAX_IN_FLIGHT:-256} FROM generate_series(1, $subs) i;
 INSERT INTO tessera.subscription_secrets (subscription_id, secret)
 SELECT id, decode(md5(id::text) || md5(name), 'hex') FROM tessera.subscriptions;
 SQL
@@ -70,7 +70,8 @@ psql "$db" -qAt -F "|" -c "SELECT name, octet_length(payload), content_type, coa
 
 cat >"$work/serve.json" <<JSON
 {"database_url": "$db", "allow_networks": ["127.0.0.0/8"],
- "dispatcher": {"concurrency": ${TESSERA_BENCH_CONCURRENCY:-1024}, "batch_size": ${TESSERA_BENCH_BATCH:-1000}, "connections_per_host": 64},
+ "dispatcher": {"concurrency": ${TESSERA_BENCH_CONCURRENCY:-1024}, "batch_size": ${TESSERA_BENCH_BATCH:-1000}, "connections_per_host": 64,
+               "endpoint_concurrency": ${TESSERA_BENCH_ENDPOINT_CONCURRENCY:-1024}},
  "log_level": "error"}
 JSON
 

@@ -35,18 +35,18 @@ final class WebhookClient: Sendable {
     let configuration: Configuration
     private let loops: [any EventLoop]
     private let state = Mutex<State>(State())
-    private let tls: Result<NIOSSLContext, any Error>
 
     private struct State {
         var pools: [Endpoint: [EndpointPool]] = [:]
         var next = 0
         var isShutDown = false
+        /// Made with the first `https` endpoint (loading the system trust roots takes a while).
+        var tls: Result<NIOSSLContext, any Error>?
     }
 
     init(configuration: Configuration, eventLoopGroup: any EventLoopGroup) {
         self.configuration = configuration
         self.loops = Array(eventLoopGroup.makeIterator())
-        self.tls = Result { try NIOSSLContext(configuration: .makeClientConfiguration()) }
     }
 
     /// Sends one request and reports the answer or the failure; never throws.
@@ -75,6 +75,11 @@ final class WebhookClient: Sendable {
             state.next &+= 1
             if let pools = state.pools[endpoint] {
                 return pools[state.next % pools.count]
+            }
+            var tls: Result<NIOSSLContext, any Error>?
+            if endpoint.scheme == "https" {
+                tls = state.tls ?? Result { try NIOSSLContext(configuration: .makeClientConfiguration()) }
+                state.tls = tls
             }
             let share = max(1, configuration.connectionsPerEndpoint / loops.count)
             let pools = loops.map {
@@ -138,7 +143,8 @@ final class EndpointPool: @unchecked Sendable {
     let eventLoop: any EventLoop
     private let limit: Int
     private let configuration: WebhookClient.Configuration
-    private let tls: Result<NIOSSLContext, any Error>
+    /// For `https` endpoints only.
+    private let tls: Result<NIOSSLContext, any Error>?
     /// Connections ready for a request, most recently used last.
     private var idle: [ExchangeHandler] = []
     private var all: [ObjectIdentifier: ExchangeHandler] = [:]
@@ -152,7 +158,7 @@ final class EndpointPool: @unchecked Sendable {
         eventLoop: any EventLoop,
         limit: Int,
         configuration: WebhookClient.Configuration,
-        tls: Result<NIOSSLContext, any Error>
+        tls: Result<NIOSSLContext, any Error>?
     ) {
         self.endpoint = endpoint
         self.eventLoop = eventLoop
@@ -238,7 +244,7 @@ final class EndpointPool: @unchecked Sendable {
         let configuration = self.configuration
         let endpoint = self.endpoint
         let limit = configuration.responseBodyLimit
-        let tls = endpoint.scheme == "https" ? self.tls : nil
+        let tls = self.tls
         ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -65,6 +65,7 @@ let package = Package(
                 .embedInCode("Migrations/003_delivery.sql"),
                 .embedInCode("Migrations/004_outbox.sql"),
                 .embedInCode("Migrations/005_dispatch.sql"),
+                .embedInCode("Migrations/006_attempts_cascade.sql"),
             ]
         ),
         .target(

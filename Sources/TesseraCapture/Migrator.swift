@@ -28,6 +28,7 @@ public enum Migrator {
                 .map(text).joined(separator: "\n")
         ),
         Migration(version: 5, name: "dispatch", sql: text(PackageResources._05_dispatch_sql)),
+        Migration(version: 6, name: "attempts_cascade", sql: text(PackageResources._06_attempts_cascade_sql)),
     ]
 
     /// Brings the database's `tessera` schema up to date; returns the versions applied now.

@@ -325,6 +325,43 @@ import Testing
         }
     }
 
+    @Test func deletingDeliveriesOrTheirSubscriptionDeletesTheirAttempts() async throws {
+        let receiver = try await TestReceiver.start()
+        defer { Task { try? await receiver.stop() } }
+        try await DispatchFixture.with { f in
+            let kept = try await f.subscription(url: receiver.url)
+            let dropped = try await f.subscription(url: receiver.url)
+            let trimmed = try await f.subscription(url: receiver.url)
+            for sub in [kept, dropped, trimmed] { try await f.deliveries(sub, count: 5) }
+            let all = { try await f.db.int("SELECT count(*) FROM tessera.delivery_attempts") }
+            #expect(try await f.eventually { try await all() == 15 })
+            let attempts = { (sub: String) in
+                try await f.db.int(
+                    """
+                    SELECT count(*) FROM tessera.delivery_attempts a
+                    WHERE a.delivery_id IN (SELECT id FROM tessera.deliveries WHERE subscription_id = '\(sub)')
+                       OR NOT EXISTS (SELECT FROM tessera.deliveries d WHERE d.id = a.delivery_id)
+                    """
+                )
+            }
+            // The subscription's deliveries go by cascade, their attempts by the deliveries' trigger.
+            try await f.db.execute("DELETE FROM tessera.subscriptions WHERE id = '\(dropped)'")
+            try await f.db.execute(
+                "DELETE FROM tessera.deliveries WHERE id IN (SELECT id FROM tessera.deliveries WHERE subscription_id = '\(trimmed)' LIMIT 2)"
+            )
+            #expect(try await attempts(kept) == 5)
+            #expect(try await attempts(trimmed) == 3)
+            #expect(try await all() == 8)
+            try await f.db.execute("TRUNCATE tessera.deliveries")
+            #expect(try await all() == 0)
+            // Both in one command, as a DBA clearing the queue would.
+            try await f.deliveries(kept, count: 2)
+            #expect(try await f.eventually { try await all() == 2 })
+            try await f.db.execute("TRUNCATE tessera.delivery_attempts, tessera.deliveries")
+            #expect(try await f.db.int("SELECT count(*) FROM tessera.deliveries") == 0)
+        }
+    }
+
     @Test func pausedSubscriptionsWaitAndResume() async throws {
         let receiver = try await TestReceiver.start()
         defer { Task { try? await receiver.stop() } }

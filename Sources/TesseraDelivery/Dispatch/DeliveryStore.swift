@@ -245,19 +245,8 @@ public enum DeliveryStore {
                 disabled.append((record.subscriptionID, reason))
             }
         }
-        try await connection.perform(
-            """
-            INSERT INTO tessera.delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error,
-                                                   response_body)
-            SELECT r.id, r.attempt, to_timestamp(r.started), r.duration, NULLIF(r.code, 0), NULLIF(r.error, ''),
-                   CASE WHEN r.no_body THEN NULL ELSE r.body END
-            FROM tessera.deliveries d
-            JOIN unnest(\(ids)::int8[], \(attempts)::int4[], \(started)::float8[], \(durations)::int4[],
-                        \(codes)::int4[], \(errors)::text[], \(bodies)::text[], \(bodyIsNull)::bool[])
-                 AS r(id, attempt, started, duration, code, error, body, no_body) ON d.id = r.id
-            """,
-            logger: logger
-        )
+        // The deliveries first: the UPDATE locks them, so a delivery deleted meanwhile (its
+        // subscription deleted) waits for this transaction and its trigger then deletes these attempts.
         try await connection.perform(
             """
             UPDATE tessera.deliveries d SET
@@ -273,6 +262,19 @@ public enum DeliveryStore {
             FROM unnest(\(ids)::int8[], \(statuses)::text[], \(attempts)::int4[], \(delays)::int8[], \(errors)::text[],
                         \(codes)::int4[]) AS r(id, status, attempt, delay, error, code)
             WHERE d.id = r.id AND d.status = 'delivering'
+            """,
+            logger: logger
+        )
+        try await connection.perform(
+            """
+            INSERT INTO tessera.delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error,
+                                                   response_body)
+            SELECT r.id, r.attempt, to_timestamp(r.started), r.duration, NULLIF(r.code, 0), NULLIF(r.error, ''),
+                   CASE WHEN r.no_body THEN NULL ELSE r.body END
+            FROM tessera.deliveries d
+            JOIN unnest(\(ids)::int8[], \(attempts)::int4[], \(started)::float8[], \(durations)::int4[],
+                        \(codes)::int4[], \(errors)::text[], \(bodies)::text[], \(bodyIsNull)::bool[])
+                 AS r(id, attempt, started, duration, code, error, body, no_body) ON d.id = r.id
             """,
             logger: logger
         )

@@ -143,6 +143,7 @@ let package = Package(
                 "TesseraCapture",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/TesseraDatabaseTestSupport"
         ),
@@ -164,7 +165,6 @@ let package = Package(
             dependencies: [
                 "TesseraDelivery", "TesseraGrids", "TesseraGeometry", "TesseraCapture", "TesseraDatabaseTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

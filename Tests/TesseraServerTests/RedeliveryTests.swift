@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import ServiceLifecycle
+import TesseraDatabaseTestSupport
 import TesseraDelivery
 import TesseraGeometry
 import Testing
@@ -86,16 +86,6 @@ struct RedeliveryTests {
             ),
             logger: logger
         )
-        let group = ServiceGroup(services: [sender, dispatcher], logger: logger)
-        let running = Task { try await group.run() }
-        do {
-            try await body()
-        } catch {
-            await group.triggerGracefulShutdown()
-            _ = try? await running.value
-            throw error
-        }
-        await group.triggerGracefulShutdown()
-        try await running.value
+        try await withRunningServices([sender, dispatcher], logger: logger, body)
     }
 }

@@ -8,7 +8,7 @@
 # The edit workload is the pgbench script written below. Scratch database tessera_bench_flow.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. benchmarks/capture/scratch-db.sh tessera_bench_flow
+. benchmarks/scratch-db.sh tessera_bench_flow
 psql "$db" -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE TABLE public.buildings (id int PRIMARY KEY, kind text, geom geometry(Polygon, 4326));
 INSERT INTO public.buildings SELECT i, 'house',

@@ -8,7 +8,7 @@
 #   3. both again as CPU time of the server backend (trigger_cpu.py), steadier on a busy machine
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. benchmarks/capture/scratch-db.sh tessera_bench_trigger
+. benchmarks/scratch-db.sh tessera_bench_trigger
 psql "$db" -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE TABLE public.plain   (id int PRIMARY KEY, kind text, name text, geom geometry(Polygon, 4326));
 CREATE TABLE public.watched (id int PRIMARY KEY, kind text, name text, geom geometry(Polygon, 4326));

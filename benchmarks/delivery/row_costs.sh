@@ -10,13 +10,7 @@
 # scratch database only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-scripts/pg start >/dev/null 2>&1 || psql "$(scripts/pg url)" -qAtc "SELECT 1" >/dev/null
-swift build -c release --product tessera >/dev/null
-base=$(scripts/pg url)
-admin="${base%/*}/postgres"
-db="${base%/*}/tessera_bench_rows"
-psql "$admin" -qc "DROP DATABASE IF EXISTS tessera_bench_rows WITH (FORCE)" -c "CREATE DATABASE tessera_bench_rows TEMPLATE tessera_template"
-.build/release/tessera migrate --database-url "$db" 2>/dev/null
+. benchmarks/scratch-db.sh tessera_bench_rows
 psql "$db" -q -c "INSERT INTO tessera.subscriptions (name, url, layers)
                   SELECT 'rows-' || i, 'http://127.0.0.1:9/hook', ARRAY['x'] FROM generate_series(1, 4) i"
 

@@ -15,14 +15,7 @@ subs=${TESSERA_BENCH_SUBSCRIPTIONS:-4}
 port=${TESSERA_BENCH_PORT:-18080}
 seconds=${TESSERA_BENCH_WRK_SECONDS:-10}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
-# The local PostGIS (scripts/pg; a cluster already listening on its port is used as it is).
-scripts/pg start >/dev/null 2>&1 || psql "$(scripts/pg url)" -qAtc "SELECT 1" >/dev/null
-swift build -c release --product tessera >/dev/null
-base=$(scripts/pg url)
-admin="${base%/*}/postgres"
-db="${base%/*}/tessera_bench_delivery"
-psql "$admin" -qc "DROP DATABASE IF EXISTS tessera_bench_delivery WITH (FORCE)" -c "CREATE DATABASE tessera_bench_delivery TEMPLATE tessera_template"
-.build/release/tessera migrate --database-url "$db" 2>/dev/null
+. benchmarks/scratch-db.sh tessera_bench_delivery
 work=$(mktemp -d)
 cc -O2 -o "$work/receiver" benchmarks/delivery/receiver.c
 "$work/receiver" "$port" >"$work/receiver.out" 2>/dev/null &

@@ -49,13 +49,6 @@ final class WebhookClient: Sendable {
         self.loops = Array(eventLoopGroup.makeIterator())
     }
 
-    /// Sends one request and reports the answer or the failure; never throws.
-    func execute(_ request: WebhookRequest) async -> WebhookOutcome {
-        await withCheckedContinuation { continuation in
-            execute(request) { continuation.resume(returning: $0) }
-        }
-    }
-
     /// Sends one request; `completion` gets the answer or the failure, exactly once, on an event loop
     /// thread (so it must be quick). The dispatcher's path: no task or continuation per request.
     func execute(_ request: WebhookRequest, completion: @escaping @Sendable (WebhookOutcome) -> Void) {

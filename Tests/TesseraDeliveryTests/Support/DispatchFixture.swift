@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import PostgresNIO
-import ServiceLifecycle
 import TesseraCapture
 import TesseraDatabaseTestSupport
 
@@ -56,17 +55,7 @@ struct DispatchFixture: Sendable {
         logger.logLevel = .error
         let sender = WebhookSender(configuration: .init(policy: policy, userAgent: "Tessera/test"), logger: logger)
         let dispatcher = Dispatcher(url: db.url, sender: sender, configuration: configuration, logger: logger)
-        let group = ServiceGroup(services: [sender, dispatcher], logger: logger)
-        let running = Task { try await group.run() }
-        do {
-            try await body()
-        } catch {
-            await group.triggerGracefulShutdown()
-            _ = try? await running.value
-            throw error
-        }
-        await group.triggerGracefulShutdown()
-        try await running.value
+        try await withRunningServices([sender, dispatcher], logger: logger, body)
     }
 
     /// Creates a subscription (with ``secret`` as its signing secret); returns its id.

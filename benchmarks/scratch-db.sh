@@ -1,7 +1,8 @@
-# Sourced by the capture benchmarks: builds tessera (release), starts the local PostGIS and
-# makes a fresh, migrated scratch database named $1. Sets $db (its URL) and $admin.
+# Sourced by the benchmarks: builds tessera (release), starts the local PostGIS (a cluster already
+# listening on its port is used as it is) and makes a fresh, migrated scratch database named $1.
+# Sets $db (its URL) and $admin.
 scripts/setup >/dev/null
-scripts/pg start >/dev/null
+scripts/pg start >/dev/null 2>&1 || psql "$(scripts/pg url)" -qAtc "SELECT 1" >/dev/null
 swift build -c release --product tessera >/dev/null
 base=$(scripts/pg url)
 admin="${base%/*}/postgres"

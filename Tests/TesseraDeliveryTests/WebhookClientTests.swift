@@ -15,11 +15,20 @@ import Testing
     /// connection counts that do not depend on the machine's cores. Lives as long as the test process.
     static let oneLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    static func sender(connections: Int = 8, group: any EventLoopGroup = oneLoop)
-        -> WebhookSender
-    {
+    /// The idle timeout is long by default: a test starved of CPU for a while (the whole suite runs in
+    /// parallel on two cores) must not see its keep-alive connection swept away between two requests.
+    static func sender(
+        connections: Int = 8,
+        idleTimeout: Duration = .seconds(3600),
+        group: any EventLoopGroup = oneLoop
+    ) -> WebhookSender {
         WebhookSender(
-            configuration: .init(policy: loopback, userAgent: "Tessera/test", connectionsPerHost: connections),
+            configuration: .init(
+                policy: loopback,
+                userAgent: "Tessera/test",
+                connectionsPerHost: connections,
+                idleTimeout: idleTimeout
+            ),
             eventLoopGroup: group
         )
     }
@@ -49,6 +58,18 @@ import Testing
         #expect(request.lowercased().contains("host: 127.0.0.1:\(server.port)\r\n"))
         #expect(request.lowercased().contains("content-length: 7\r\n"))
         #expect(request.hasSuffix("\r\n\r\n{\"n\":1}"))
+        try await sender.shutdown()
+        try await server.stop()
+    }
+
+    @Test func idleConnectionsAreClosedAndReplaced() async throws {
+        let server = try await RawServer.start { _ in .reply(Self.ok) }
+        let sender = Self.sender(idleTimeout: .milliseconds(100))
+        #expect(try await Self.post(sender, server).statusCode == 200)
+        // Swept between one and two idle timeouts after its answer.
+        #expect(try await server.waitForClosed(1))
+        #expect(try await Self.post(sender, server).statusCode == 200)
+        #expect(server.connections == 2)
         try await sender.shutdown()
         try await server.stop()
     }

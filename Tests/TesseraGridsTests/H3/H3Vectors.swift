@@ -1,4 +1,5 @@
 import Foundation
+import TesseraTestSupport
 import Testing
 
 @testable import TesseraGrids
@@ -6,48 +7,22 @@ import Testing
 /// Reference vectors from `grids/h3/generate_vectors.py` (PyPI h3 4.5.0).
 ///
 /// `sample` is the small set committed in `grids/h3/sample/`; `full` is the large set
-/// (over a million points) generated into `grids/generated/h3/` on first use with the
-/// interpreter in `TESSERA_PYTHON` (default `.venv/bin/python`). A missing Python fails the test.
+/// (over a million points) that `grids/generate` writes into `grids/generated/h3/` (before the
+/// tests in `scripts/test`, else on first use). A missing Python fails the test.
 enum H3Vectors {
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
     static let sampleDirectory = packageRoot.appendingPathComponent("grids/h3/sample")
-    static let fullDirectory = packageRoot.appendingPathComponent("grids/generated/h3")
 
-    struct GenerationError: Error, CustomStringConvertible {
+    struct VectorFormatError: Error, CustomStringConvertible {
         let description: String
     }
 
-    /// The directory of the full set, generating it when missing.
+    /// The directory of the full set, generating it when missing (`grids/generate h3`).
     static func full() throws -> URL {
-        try generated.get()
-    }
-
-    private static let generated: Result<URL, Error> = Result {
-        // The last file the generator writes: an older set without it is generated again.
-        let marker = fullDirectory.appendingPathComponent("localij.txt")
-        if FileManager.default.fileExists(atPath: marker.path) { return fullDirectory }
-        let env = ProcessInfo.processInfo.environment
-        let python = env["TESSERA_PYTHON"] ?? packageRoot.appendingPathComponent(".venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw GenerationError(description: "no Python at \(python); run scripts/setup or set TESSERA_PYTHON")
-        }
-        let staging = fullDirectory.path + ".partial"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [
-            packageRoot.appendingPathComponent("grids/h3/generate_vectors.py").path, staging,
-        ]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw GenerationError(description: "generate_vectors.py exited with \(process.terminationStatus)")
-        }
-        try? FileManager.default.removeItem(at: fullDirectory)
-        try FileManager.default.moveItem(atPath: staging, toPath: fullDirectory.path)
-        return fullDirectory
+        try GeneratedVectors.path("h3", of: "h3")
     }
 
     /// The space-separated fields of each line of `name` in `directory`.
@@ -63,7 +38,7 @@ enum H3Vectors {
     }
 
     static func double(_ s: Substring) throws -> Double {
-        guard let d = Double(s) else { throw GenerationError(description: "not a number: \(s)") }
+        guard let d = Double(s) else { throw VectorFormatError(description: "not a number: \(s)") }
         return d
     }
 

@@ -1,11 +1,11 @@
 import Foundation
+import TesseraTestSupport
 import Testing
 
-/// Locates and, when missing, generates the s2geometry reference vectors for the S2 tests.
-///
-/// Large sets live in `grids/generated/` (git-ignored) and are produced on first use by
-/// `grids/s2/generate_vectors.py`, run with the interpreter in `TESSERA_PYTHON` (default
-/// `.venv/bin/python` in the package root). A missing interpreter fails the test.
+/// The s2geometry reference vectors for the S2 tests: committed files under `grids/s2/`, and a
+/// million points that `grids/generate` writes into `grids/generated/` (before the tests in
+/// `scripts/test`, else on first use). Python is `TESSERA_PYTHON`, default `.venv/bin/python` in
+/// the package root; a missing interpreter fails the test.
 enum S2ReferenceData {
     /// The package root, found from this file's path.
     static let root: URL = URL(fileURLWithPath: #filePath)
@@ -16,39 +16,9 @@ enum S2ReferenceData {
         var description: String
     }
 
-    /// Serialises generation so parallel tests do not write the same file twice.
-    private static let lock = NSLock()
-
     /// The committed file at `relativePath` under the package root.
     static func committed(_ relativePath: String) throws -> Data {
         try Data(contentsOf: root.appendingPathComponent(relativePath))
-    }
-
-    /// The generated file `grids/generated/<name>`, produced by `arguments` when missing.
-    static func generated(_ name: String, arguments: [String]) throws -> Data {
-        lock.lock()
-        defer { lock.unlock() }
-        let directory = root.appendingPathComponent("grids/generated")
-        let file = directory.appendingPathComponent(name)
-        if !FileManager.default.fileExists(atPath: file.path) {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let python = try python()
-            let partial = directory.appendingPathComponent(name + ".partial")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments =
-                [root.appendingPathComponent("grids/s2/generate_vectors.py").path]
-                + arguments + ["--out", partial.path]
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw GeneratorFailure(
-                    description: "generate_vectors.py \(arguments) exited \(process.terminationStatus)"
-                )
-            }
-            try FileManager.default.moveItem(at: partial, to: file)
-        }
-        return try Data(contentsOf: file)
     }
 
     /// Runs `grids/s2/check_coverings.py` on `items` ({geometry, cells}) and returns its verdicts.
@@ -92,10 +62,7 @@ enum S2ReferenceData {
 
     /// The million reference points (seed 4).
     static func points() throws -> [PointVector] {
-        let data = try generated(
-            "s2-points-1000000-seed4.bin",
-            arguments: ["points", "--count", "1000000", "--seed", "4"]
-        )
+        let data = try Data(contentsOf: GeneratedVectors.path("s2-points-1000000-seed4.bin", of: "s2"))
         let count = data.count / 32
         return data.withUnsafeBytes { raw in
             (0..<count).map { k in

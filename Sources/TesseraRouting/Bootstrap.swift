@@ -34,16 +34,22 @@ public enum Bootstrap {
         public var maxDelayMilliseconds = 10000
         public var maxTiles = 100_000
         public var rollUp = "parents"
+        /// The signing secret's raw bytes (`secret_env` / `secret_file`); nil keeps whatever the
+        /// subscription has, or gives a new one a random secret.
+        public var secret: [UInt8]?
         public init(name: String, url: String) {
             self.name = name
             self.url = url
         }
     }
 
+    /// - Parameter secretOverlap: how long a subscription's previous secret keeps signing after the
+    ///   file gives it a new one (as after a rotation through the API).
     public static func apply(
         layers: [LayerSpec],
         watches: [WatchSpec],
         subscriptions: [SubscriptionSpec],
+        secretOverlap: Duration,
         on connection: PostgresConnection,
         logger: Logger
     ) async throws {
@@ -85,8 +91,12 @@ public enum Bootstrap {
                 """,
                 logger: logger
             )
-            // Every subscription signs its deliveries; one declared in a file gets a random
-            // secret on first sight, which the API's rotate call reveals.
+            if let secret = s.secret {
+                try await install(secret: secret, for: s, overlap: secretOverlap, on: connection, logger: logger)
+                continue
+            }
+            // Every subscription signs its deliveries; one declared without a secret gets a random
+            // one on first sight, which the API's rotate call replaces with one it reveals.
             try await connection.perform(
                 """
                 INSERT INTO tessera.subscription_secrets (subscription_id, secret)
@@ -96,6 +106,48 @@ public enum Bootstrap {
                 """,
                 logger: logger
             )
+        }
+    }
+
+    /// Makes `secret` the subscription's current one unless it already is. The secrets current until
+    /// now keep signing for `overlap` (receivers switch over meanwhile), expired ones are deleted.
+    /// One statement, so a crash leaves either the old state or the new.
+    private static func install(
+        secret: [UInt8],
+        for s: SubscriptionSpec,
+        overlap: Duration,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        let overlapSeconds = Double(overlap.components.seconds) + Double(overlap.components.attoseconds) / 1e18
+        let rows = try await connection.query(
+            """
+            WITH sub AS (
+                SELECT id FROM tessera.subscriptions WHERE tenant = \(s.tenant) AND name = \(s.name)
+            ), already AS (
+                SELECT 1 FROM tessera.subscription_secrets k JOIN sub ON k.subscription_id = sub.id
+                WHERE k.expires_at IS NULL AND k.secret = \(ByteBuffer(bytes: secret))
+            ), expired AS (
+                DELETE FROM tessera.subscription_secrets k USING sub
+                WHERE k.subscription_id = sub.id AND k.expires_at <= now() AND NOT EXISTS (SELECT 1 FROM already)
+            ), retired AS (
+                UPDATE tessera.subscription_secrets k SET expires_at = now() + make_interval(secs => \(overlapSeconds))
+                FROM sub
+                WHERE k.subscription_id = sub.id AND k.expires_at IS NULL AND NOT EXISTS (SELECT 1 FROM already)
+                RETURNING k.expires_at
+            ), added AS (
+                INSERT INTO tessera.subscription_secrets (subscription_id, secret)
+                SELECT sub.id, \(ByteBuffer(bytes: secret)) FROM sub WHERE NOT EXISTS (SELECT 1 FROM already)
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM added)::int8, (SELECT max(expires_at) FROM retired)::text
+            """,
+            logger: logger
+        )
+        for try await (added, previousUntil) in rows.decode((Int64, String?).self) where added > 0 {
+            var metadata: Logger.Metadata = ["subscription": "\(s.tenant)/\(s.name)"]
+            if let previousUntil { metadata["previous_secret_signs_until"] = "\(previousUntil)" }
+            logger.notice("the subscription's signing secret is now the configured one", metadata: metadata)
         }
     }
 }

@@ -167,6 +167,7 @@ func prepareDatabase(url: DatabaseURL, migrate: Bool, settings: ServeConfigurati
                 layers: settings.layers,
                 watches: settings.watches,
                 subscriptions: settings.subscriptions,
+                secretOverlap: .seconds(settings.secretRotationOverlapSeconds),
                 on: connection,
                 logger: logger
             )

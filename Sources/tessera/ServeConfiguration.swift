@@ -18,7 +18,7 @@ import TesseraRouting
 ///   "watch": [{"table": "public.roads", "layers": ["roads"], "render_columns": ["highway", "name"]}],
 ///   "subscriptions": [{"name": "cache", "url": "http://127.0.0.1:8080/expire", "layers": ["roads"], "format": "zxy",
 ///                      "compression": "none", "debounce_ms": 1000, "max_delay_ms": 10000, "max_tiles": 100000,
-///                      "rollup": "parents"}],
+///                      "rollup": "parents", "secret_env": "CACHE_WEBHOOK_SECRET"}],
 ///   "processor": {"batch_size": 2000, "poll_interval_ms": 2000, "flush_interval_ms": 100},
 ///   "api": {"listen": "127.0.0.1:8088", "max_body_bytes": 1048576, "secret_rotation_overlap_s": 86400},
 ///   "allow_networks": ["127.0.0.0/8", "::1"],
@@ -64,7 +64,7 @@ struct ServeConfiguration {
             do { bytes = try CommandInput.readAll(file) } catch { throw ConfigurationError("\(error)") }
             let root: JSONValue
             do { root = try JSONValue.parse(bytes) } catch { throw ConfigurationError("\(file): \(error.message)") }
-            try config.read(root, file: file)
+            try config.read(root, file: file, environment: environment)
         }
         if let v = environment["TESSERA_DATABASE_URL"] ?? environment["DATABASE_URL"] { config.databaseURL = v }
         if let v = environment["TESSERA_BATCH_SIZE"] { config.batchSize = try positive(v, "TESSERA_BATCH_SIZE") }
@@ -92,10 +92,22 @@ struct ServeConfiguration {
             }
             config.dispatcher.enabled = v == "on"
         }
+        let policy: AddressPolicy
         do {
-            _ = try AddressPolicy(allowing: config.allowNetworks)
+            policy = try AddressPolicy(allowing: config.allowNetworks)
         } catch {
             throw ConfigurationError("allow_networks: \(error.description)")
+        }
+        // The URLs the file declares, as the API checks them at create (names are checked again on
+        // the address connected to): a refused one would otherwise fill the dead-letter queue.
+        for (i, subscription) in config.subscriptions.enumerated() {
+            do {
+                try policy.checkURL(subscription.url)
+            } catch {
+                throw ConfigurationError(
+                    "\(file ?? environment["TESSERA_CONFIG"] ?? ""): subscriptions[\(i)].url: \(error.description)"
+                )
+            }
         }
         return config
     }
@@ -121,20 +133,20 @@ struct ServeConfiguration {
         return n
     }
 
-    mutating func read(_ root: JSONValue, file: String) throws(ConfigurationError) {
+    mutating func read(_ root: JSONValue, file: String, environment: [String: String]) throws(ConfigurationError) {
         var r = Reader(file: file)
-        guard case .object(let members) = root else { throw r.fail("", "must be a JSON object") }
-        let known: Set<String> = [
-            "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "allow_networks",
-            "dispatcher", "api",
-        ]
-        for m in members where !known.contains(m.key) {
-            throw r.fail(m.key, "is not a setting (known: \(known.sorted().joined(separator: ", ")))")
-        }
+        try r.only(
+            root,
+            [
+                "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "allow_networks",
+                "dispatcher", "api",
+            ]
+        )
         databaseURL = try r.string(root, "database_url", optional: true) ?? databaseURL
         logLevel = try r.string(root, "log_level", optional: true) ?? logLevel
         for (i, item) in try r.array(root, "layers").enumerated() {
             r.path = "layers[\(i)]"
+            try r.only(item, ["name", "tile_matrix_set", "min_zoom", "max_zoom", "buffer"])
             var l = Bootstrap.LayerSpec(name: try r.string(item, "name")!)
             l.tileMatrixSet = try r.string(item, "tile_matrix_set", optional: true) ?? l.tileMatrixSet
             l.minZoom = try r.int(item, "min_zoom") ?? l.minZoom
@@ -151,6 +163,7 @@ struct ServeConfiguration {
         }
         for (i, item) in try r.array(root, "watch").enumerated() {
             r.path = "watch[\(i)]"
+            try r.only(item, ["table", "id_column", "geometry_column", "render_columns", "layers"])
             var w = Bootstrap.WatchSpec(table: try r.string(item, "table")!)
             w.idColumn = try r.string(item, "id_column", optional: true)
             w.geometryColumn = try r.string(item, "geometry_column", optional: true)
@@ -160,6 +173,13 @@ struct ServeConfiguration {
         }
         for (i, item) in try r.array(root, "subscriptions").enumerated() {
             r.path = "subscriptions[\(i)]"
+            try r.only(
+                item,
+                [
+                    "name", "url", "layers", "tenant", "format", "compression", "rollup", "debounce_ms", "max_delay_ms",
+                    "max_tiles", "secret_env", "secret_file",
+                ]
+            )
             var s = Bootstrap.SubscriptionSpec(name: try r.string(item, "name")!, url: try r.string(item, "url")!)
             s.layers = try r.strings(item, "layers") ?? []
             guard !s.layers.isEmpty else { throw r.fail("layers", "must name at least one layer") }
@@ -170,15 +190,12 @@ struct ServeConfiguration {
             s.debounceMilliseconds = try r.int(item, "debounce_ms") ?? s.debounceMilliseconds
             s.maxDelayMilliseconds = try r.int(item, "max_delay_ms") ?? s.maxDelayMilliseconds
             s.maxTiles = try r.int(item, "max_tiles") ?? s.maxTiles
+            s.secret = try r.secret(item, environment: environment)
             subscriptions.append(s)
         }
         r.path = "api"
         if let a = root["api"] {
-            guard case .object(let members) = a else { throw r.fail("", "must be an object") }
-            let keys: Set<String> = ["listen", "max_body_bytes", "secret_rotation_overlap_s"]
-            for m in members where !keys.contains(m.key) {
-                throw r.fail(m.key, "is not a setting (known: \(keys.sorted().joined(separator: ", ")))")
-            }
+            try r.only(a, ["listen", "max_body_bytes", "secret_rotation_overlap_s"])
             if let l = try r.string(a, "listen", optional: true) {
                 apiListen = try Self.listen(l, "\(file): api.listen")
             }
@@ -187,6 +204,7 @@ struct ServeConfiguration {
         }
         r.path = "processor"
         if let p = root["processor"] {
+            try r.only(p, ["batch_size", "poll_interval_ms", "flush_interval_ms"])
             batchSize = try r.int(p, "batch_size") ?? batchSize
             pollIntervalMilliseconds = try r.int(p, "poll_interval_ms") ?? pollIntervalMilliseconds
             flushIntervalMilliseconds = try r.int(p, "flush_interval_ms") ?? flushIntervalMilliseconds
@@ -195,6 +213,13 @@ struct ServeConfiguration {
         allowNetworks = try r.strings(root, "allow_networks") ?? allowNetworks
         r.path = "dispatcher"
         if let d = root["dispatcher"] {
+            try r.only(
+                d,
+                [
+                    "enabled", "concurrency", "batch_size", "poll_interval_ms", "connections_per_host",
+                    "endpoint_concurrency",
+                ]
+            )
             switch d["enabled"] {
             case nil: break
             case .bool(let b)?: dispatcher.enabled = b
@@ -221,6 +246,49 @@ struct ServeConfiguration {
         func fail(_ member: String, _ why: String) -> ConfigurationError {
             let at = [path, member].filter { !$0.isEmpty }.joined(separator: ".")
             return ConfigurationError("\(file): \(at.isEmpty ? "" : at + " ")\(why)")
+        }
+
+        /// Refuses a value that is not an object, or has a member not in `keys` (a misspelt setting
+        /// must not be ignored silently).
+        func only(_ v: JSONValue, _ keys: Set<String>) throws(ConfigurationError) {
+            guard case .object(let members) = v else { throw fail("", "must be a JSON object") }
+            for m in members where !keys.contains(m.key) {
+                throw fail(m.key, "is not a setting (known: \(keys.sorted().joined(separator: ", ")))")
+            }
+        }
+
+        /// A subscription's signing secret, `whsec_…`, from the environment variable named by
+        /// `secret_env` or the file named by `secret_file` (surrounding white space ignored); nil
+        /// when neither is given. The secret itself never appears in the file, nor in an error.
+        func secret(_ v: JSONValue, environment: [String: String]) throws(ConfigurationError) -> [UInt8]? {
+            let variable = try string(v, "secret_env", optional: true)
+            let path = try string(v, "secret_file", optional: true)
+            let member: String
+            let text: String
+            switch (variable, path) {
+            case (nil, nil):
+                return nil
+            case (.some, .some):
+                throw fail("secret_env", "and secret_file cannot both be given")
+            case (let name?, nil):
+                member = "secret_env"
+                guard let value = environment[name], !value.isEmpty else {
+                    throw fail(member, "names \(name), which is not set")
+                }
+                text = value
+            case (nil, let path?):
+                member = "secret_file"
+                do {
+                    text = String(decoding: try CommandInput.readAll(path), as: UTF8.self)
+                } catch {
+                    throw fail(member, "is unusable: \(error)")
+                }
+            }
+            do {
+                return try WebhookSecret(encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)).bytes
+            } catch {
+                throw fail(member, "does not hold a usable whsec_ signing secret: \(error.reason)")
+            }
         }
 
         func string(_ v: JSONValue, _ key: String, optional: Bool = false) throws(ConfigurationError) -> String? {

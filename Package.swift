@@ -50,10 +50,11 @@ let package = Package(
                 .embedInCode("Tiles/Definitions/WorldCRS84Quad.json"),
             ]
         ),
+        // The layers of the data path, bottom up; a module imports only modules above it in this
+        // list (Tests/LayeringTests checks it, README "Architecture" explains it).
         .target(
-            name: "TesseraCapture",
+            name: "TesseraPostgres",
             dependencies: [
-                "TesseraGeometry",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,18 +67,30 @@ let package = Package(
                 .embedInCode("Migrations/004_outbox.sql"),
                 .embedInCode("Migrations/005_dispatch.sql"),
                 .embedInCode("Migrations/006_attempts_cascade.sql"),
+                .embedInCode("Migrations/007_delivery_output.sql"),
             ]
         ),
         .target(
-            name: "TesseraRouting",
+            name: "TesseraCapture",
+            dependencies: [
+                "TesseraGeometry",
+                "TesseraPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "TesseraCatalog",
             dependencies: [
                 "TesseraGeometry",
                 "TesseraGrids",
-                "TesseraCapture",
-                "TesseraDelivery",
+                "TesseraPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -86,14 +99,29 @@ let package = Package(
                 "CZstd",
                 "CZlib",
                 "TesseraGeometry",
-                "TesseraGrids",
-                "TesseraCapture",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "TesseraPostgres",
+                "TesseraCatalog",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "TesseraInvalidation",
+            dependencies: [
+                "TesseraGeometry",
+                "TesseraGrids",
+                "TesseraPostgres",
+                "TesseraCapture",
+                "TesseraCatalog",
+                "TesseraDelivery",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -104,7 +132,8 @@ let package = Package(
             name: "TesseraServer",
             dependencies: [
                 "TesseraGeometry",
-                "TesseraCapture",
+                "TesseraPostgres",
+                "TesseraCatalog",
                 "TesseraDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -116,15 +145,29 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "TesseraApp",
+            dependencies: [
+                "TesseraGeometry",
+                "TesseraPostgres",
+                "TesseraCapture",
+                "TesseraCatalog",
+                "TesseraDelivery",
+                "TesseraInvalidation",
+                "TesseraServer",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "tessera",
             dependencies: [
                 "TesseraGeometry",
                 "TesseraGrids",
-                "TesseraCapture",
-                "TesseraRouting",
-                "TesseraDelivery",
-                "TesseraServer",
+                "TesseraPostgres",
+                "TesseraCatalog",
+                "TesseraApp",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -140,7 +183,7 @@ let package = Package(
         .target(
             name: "TesseraDatabaseTestSupport",
             dependencies: [
-                "TesseraCapture",
+                "TesseraPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -149,13 +192,17 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraCaptureTests",
-            dependencies: ["TesseraCapture", "TesseraDatabaseTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "TesseraCapture", "TesseraPostgres", "TesseraDatabaseTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             exclude: ["Fixtures"]
         ),
         .testTarget(
-            name: "TesseraRoutingTests",
+            name: "TesseraInvalidationTests",
             dependencies: [
-                "TesseraRouting", "TesseraCapture", "TesseraDelivery", "TesseraGrids", "TesseraGeometry",
+                "TesseraInvalidation", "TesseraCapture", "TesseraCatalog", "TesseraDelivery", "TesseraGrids",
+                "TesseraGeometry", "TesseraPostgres",
                 "TesseraDatabaseTestSupport", "TesseraTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
@@ -163,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "TesseraDeliveryTests",
             dependencies: [
-                "TesseraDelivery", "TesseraGrids", "TesseraGeometry", "TesseraCapture", "TesseraDatabaseTestSupport",
+                "TesseraDelivery", "TesseraCatalog", "TesseraGeometry", "TesseraPostgres", "TesseraDatabaseTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -176,7 +223,7 @@ let package = Package(
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "TesseraServer", "TesseraDelivery", "TesseraCapture", "TesseraDatabaseTestSupport",
+                "TesseraServer", "TesseraDelivery", "TesseraCatalog", "TesseraPostgres", "TesseraDatabaseTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -193,9 +240,27 @@ let package = Package(
             dependencies: ["TesseraGrids", "TesseraGeometry", "TesseraTestSupport"]
         ),
         .testTarget(
+            name: "TesseraPostgresTests",
+            dependencies: ["TesseraPostgres", "TesseraDatabaseTestSupport"]
+        ),
+        .testTarget(
+            name: "TesseraCatalogTests",
+            dependencies: ["TesseraCatalog", "TesseraGeometry"]
+        ),
+        .testTarget(
+            name: "TesseraAppTests",
+            dependencies: [
+                "TesseraApp", "TesseraCapture", "TesseraCatalog", "TesseraDelivery", "TesseraPostgres",
+                "TesseraDatabaseTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "LayeringTests"),
+        .testTarget(
             name: "TesseraCLITests",
             dependencies: [
-                "tessera", "TesseraTestSupport", "TesseraDatabaseTestSupport",
+                "tessera", "TesseraPostgres", "TesseraTestSupport", "TesseraDatabaseTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             exclude: ["Fixtures"]

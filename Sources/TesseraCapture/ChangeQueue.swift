@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import PostgresNIO
+import TesseraPostgres
 
 /// Claims, quarantines and deletes outbox rows, inside a caller's transaction.
 ///
@@ -50,7 +51,7 @@ public enum ChangeQueue {
             (Int64, String, [String], String?, String, ByteBuffer?, ByteBuffer?, Int64?, Int64?, Int64).self
         ) {
             guard let operation = Change.Operation(rawValue: op) else {
-                throw CaptureError(code: .database, message: "change \(id) has unknown operation '\(op)'")
+                throw DatabaseError(code: .database, message: "change \(id) has unknown operation '\(op)'")
             }
             changes.append(
                 Change(

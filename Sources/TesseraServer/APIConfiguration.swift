@@ -1,3 +1,4 @@
+import TesseraCatalog
 import TesseraDelivery
 
 /// Settings of the admin API server.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TesseraCatalog
 import TesseraDelivery
 
 /// Authenticates `Authorization: Bearer tsk_…` against `tessera.api_keys` and puts the key's

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TesseraCatalog
 import TesseraDelivery
 import TesseraGeometry
 

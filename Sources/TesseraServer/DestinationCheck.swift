@@ -1,4 +1,5 @@
 import NIOPosix
+import TesseraCatalog
 import TesseraDelivery
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import TesseraCatalog
 
 /// An API error rendered as RFC 9457 `application/problem+json`.
 ///
@@ -19,6 +20,10 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
         public init(field: String, reason: String) {
             self.field = field
             self.reason = reason
+        }
+
+        init(_ problem: FieldProblem) {
+            self.init(field: problem.field, reason: problem.reason)
         }
     }
 

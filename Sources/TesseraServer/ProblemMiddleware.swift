@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import TesseraCatalog
 import TesseraDelivery
 
 /// Renders every error as problem+json: ``Problem`` as it is, ``StoreError`` by its code,

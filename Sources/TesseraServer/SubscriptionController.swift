@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TesseraCatalog
 import TesseraDelivery
 import TesseraGeometry
 
@@ -30,7 +31,7 @@ struct SubscriptionController: Sendable {
         let tenant = try context.requireTenant()
         var reader = try await RequestReader.body(of: request, limit: configuration.maxBodyBytes)
         var settings = SubscriptionDefinition(name: "", url: "", layers: [])
-        SubscriptionInput.apply(&reader, to: &settings, creating: true)
+        SubscriptionDefinition.read(&reader, into: &settings, creating: true)
         try reader.finish()
         _ = try await destinations.check(settings.url)
         let (subscription, secret) = try await subscriptions.create(tenant: tenant, settings)
@@ -63,7 +64,7 @@ struct SubscriptionController: Sendable {
         var reader = try await RequestReader.body(of: request, limit: configuration.maxBodyBytes)
         let existing = try await subscriptions.get(tenant: tenant, id: id)
         var settings = existing.settings
-        SubscriptionInput.apply(&reader, to: &settings, creating: false)
+        SubscriptionDefinition.read(&reader, into: &settings, creating: false)
         try reader.finish()
         if settings.url != existing.settings.url {
             _ = try await destinations.check(settings.url)

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCatalog
 import TesseraDelivery
 import TesseraGeometry
 
@@ -14,23 +15,23 @@ enum Representation {
             ("id", .string(s.id.uuidString.lowercased())),
             ("name", .string(t.name)),
             ("url", .string(t.url)),
-            ("method", .string(t.method)),
+            ("method", .string(t.method.rawValue)),
             ("headers", .object(t.headers.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-            ("kind", .string(t.kind)),
+            ("kind", .string(t.kind.rawValue)),
             ("layers", .array(t.layers.map { .string($0) })),
             ("filter", filter),
-            ("format", .string(t.format)),
-            ("compression", .string(t.compression)),
+            ("format", .string(t.format.rawValue)),
+            ("compression", .string(t.compression.rawValue)),
             ("debounce_ms", .int(t.debounceMilliseconds)),
             ("max_delay_ms", .int(t.maxDelayMilliseconds)),
             ("max_tiles", .int(t.maxTiles)),
-            ("rollup", .string(t.rollUp)),
+            ("rollup", .string(t.rollUp.rawValue)),
             ("timeout_ms", .int(t.timeoutMilliseconds)),
             ("rate_per_minute", .int(t.ratePerMinute)),
             ("max_in_flight", .int(t.maxInFlight)),
             ("ordered", .bool(t.ordered)),
             ("retry_schedule_ms", .array(t.retryScheduleMilliseconds.map { .int($0) })),
-            ("status", .string(s.status)),
+            ("status", .string(s.status.rawValue)),
             ("disabled_reason", .string(s.disabledReason)),
             ("created_at", .date(s.createdAt)),
             ("updated_at", .date(s.updatedAt)),

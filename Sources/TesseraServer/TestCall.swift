@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TesseraCatalog
 import TesseraDelivery
 import TesseraGeometry
 
@@ -46,7 +47,7 @@ struct TestCall: Sendable {
         )
         let request = WebhookRequest(
             url: url,
-            method: HTTPMethod(rawValue: subscription.settings.method),
+            method: HTTPMethod(rawValue: subscription.settings.method.rawValue),
             headers: headers,
             body: buffer,
             timeout: .milliseconds(subscription.settings.timeoutMilliseconds)

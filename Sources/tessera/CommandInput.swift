@@ -1,4 +1,5 @@
 import ArgumentParser
+import TesseraApp
 
 #if canImport(Glibc)
     import Glibc
@@ -11,26 +12,12 @@ enum CommandInput {
     /// All bytes of `path` (nil or "-" means standard input).
     /// - Throws: `ValidationError` naming the file and the system's reason.
     static func readAll(_ path: String?) throws -> [UInt8] {
-        let fd: Int32
-        if let path, path != "-" {
-            fd = open(path, O_RDONLY)
-            if fd < 0 { throw ValidationError("cannot read \(path): \(String(cString: strerror(errno)))") }
-        } else {
-            fd = STDIN_FILENO
+        do {
+            if let path, path != "-" { return try readFile(path) }
+            return try TesseraApp.readAll(descriptor: STDIN_FILENO, name: "standard input")
+        } catch {
+            throw ValidationError(error.description)
         }
-        defer { if fd != STDIN_FILENO { close(fd) } }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ValidationError("cannot read \(path ?? "standard input"): \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            result.append(contentsOf: chunk[0..<n])
-        }
-        return result
     }
 
     /// The non-empty lines of the input, without their line endings.

@@ -2,9 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import PostgresNIO
-import TesseraCapture
-import TesseraDelivery
-import TesseraServer
+import TesseraCatalog
+import TesseraPostgres
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,12 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import PostgresNIO
 import ServiceLifecycle
-import TesseraCapture
-import TesseraDelivery
-import TesseraRouting
-import TesseraServer
+import TesseraApp
+import TesseraPostgres
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,62 +30,31 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let settings: ServeConfiguration
         do {
-            settings = try ServeConfiguration.load(file: config, environment: environment())
+            settings = try ServeConfiguration.load(
+                file: config,
+                environment: environment(),
+                options: databaseURL.map { ["database_url": $0] } ?? [:]
+            )
         } catch {
             printError(error.description)
             throw ExitCode(2)
         }
         let logger = makeLogger(level: settings.logLevel)
-        let url = try databaseURLOrExit(databaseURL ?? settings.databaseURL)
+        let url = try databaseURLOrExit(settings.databaseURL)
 
         try await prepareDatabase(url: url, migrate: !noMigrate, settings: settings, logger: logger)
-
-        let wakeup = Wakeup()
-        let processor = ChangeProcessor(
-            url: url,
-            wakeup: wakeup,
-            configuration: .init(
-                batchSize: settings.batchSize,
-                pollInterval: .milliseconds(settings.pollIntervalMilliseconds)
-            ),
-            logger: logger
-        )
-        let flusher = WindowFlusher(
-            url: url,
-            configuration: .init(interval: .milliseconds(settings.flushIntervalMilliseconds)),
-            logger: logger
-        )
-        // One HTTP client for every webhook; listed before the services that use it, so that it is
-        // shut down after them (services stop in reverse order).
-        let sender = WebhookSender(
-            configuration: .init(
-                policy: try AddressPolicy(allowing: settings.allowNetworks),
-                userAgent: "Tessera/\(TesseraVersion.current)",
-                connectionsPerHost: settings.dispatcher.connectionsPerHost
-            ),
-            logger: logger
-        )
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: sender),
-            .init(service: ChangeListener(url: url, wakeup: wakeup, logger: logger)),
-            .init(service: processor),
-            .init(service: flusher),
-        ]
-        if settings.dispatcher.enabled {
-            let dispatcher = Dispatcher(
+        let services: [ServiceGroupConfiguration.ServiceConfiguration]
+        do {
+            services = try TesseraService.services(
+                settings: settings,
                 url: url,
-                sender: sender,
-                configuration: .init(
-                    batchSize: settings.dispatcher.batchSize,
-                    concurrency: settings.dispatcher.concurrency,
-                    pollInterval: .milliseconds(settings.dispatcher.pollIntervalMilliseconds),
-                    scheduler: .init(endpointConcurrency: settings.dispatcher.endpointConcurrency)
-                ),
+                version: TesseraVersion.current,
                 logger: logger
             )
-            services.append(.init(service: dispatcher))
+        } catch let error as ConfigurationError {
+            printError(error.description)
+            throw ExitCode(2)
         }
-        services += try apiServices(settings: settings, url: url, sender: sender, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: services,
@@ -99,32 +65,6 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("serving", metadata: ["database": "\(url)"])
         try await group.run()
     }
-}
-
-/// The admin API: a connection pool and the HTTP server, in start order (they stop in reverse).
-/// Its test calls go through the dispatcher's `sender`. Empty when `api.listen` is off.
-func apiServices(
-    settings: ServeConfiguration,
-    url: DatabaseURL,
-    sender: WebhookSender,
-    logger: Logger
-) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
-    guard let listen = settings.apiListen else { return [] }
-    var api = APIConfiguration()
-    api.host = listen.host
-    api.port = listen.port
-    api.maxBodyBytes = settings.apiMaxBodyBytes
-    api.secretRotationOverlap = .seconds(settings.secretRotationOverlapSeconds)
-    api.addressPolicy = sender.configuration.policy
-    let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
-    let app = buildApplication(client: client, sender: sender, configuration: api, logger: logger) { channel in
-        let address = channel.localAddress
-        logger.info(
-            "admin API listening",
-            metadata: ["host": "\(address?.ipAddress ?? "?")", "port": "\(address?.port ?? 0)"]
-        )
-    }
-    return [.init(service: client), .init(service: app)]
 }
 
 struct MigrateCommand: AsyncParsableCommand {
@@ -144,38 +84,12 @@ struct MigrateCommand: AsyncParsableCommand {
     }
 }
 
-/// Migrates and applies the configuration's layers, watches and subscriptions over one connection.
+/// Migrates and applies the configuration's layers, watches and subscriptions; exits 1 when that fails.
 func prepareDatabase(url: DatabaseURL, migrate: Bool, settings: ServeConfiguration?, logger: Logger) async throws {
-    let connection: PostgresConnection
     do {
-        connection = try await PostgresConnection.connect(
-            configuration: url.connectionConfiguration(),
-            id: 0,
-            logger: logger
-        )
+        try await TesseraService.prepareDatabase(url: url, migrate: migrate, settings: settings, logger: logger)
     } catch {
-        printError("cannot connect to \(url): \(String(reflecting: error))")
-        throw ExitCode(1)
-    }
-    do {
-        if migrate {
-            let applied = try await Migrator.migrate(connection, logger: logger)
-            logger.info("database schema is current", metadata: ["applied_now": "\(applied)"])
-        }
-        if let settings {
-            try await Bootstrap.apply(
-                layers: settings.layers,
-                watches: settings.watches,
-                subscriptions: settings.subscriptions,
-                secretOverlap: .seconds(settings.secretRotationOverlapSeconds),
-                on: connection,
-                logger: logger
-            )
-        }
-        try await connection.close()
-    } catch {
-        try? await connection.close()
-        printError(String(describing: (error as? PSQLError).map { $0.serverInfo?[.message] ?? "\($0)" } ?? "\(error)"))
+        printError(error.description)
         throw ExitCode(1)
     }
 }

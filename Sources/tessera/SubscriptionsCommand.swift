@@ -4,7 +4,6 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import TesseraGeometry
-import TesseraServer
 
 /// `tessera subscriptions …`: a client of the admin API (TESSERA_API_URL, TESSERA_API_KEY).
 struct SubscriptionsCommand: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import Foundation
 import PostgresNIO
-import TesseraCapture
 import TesseraDatabaseTestSupport
+import TesseraPostgres
 import TesseraTestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import TesseraCapture
 import TesseraDatabaseTestSupport
+import TesseraPostgres
 import Testing
 
 /// The SQL a DBA runs: tessera.watch() triggers writing the outbox, on a real PostGIS.

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
-import TesseraCapture
+import TesseraPostgres
 
 /// A fresh, migrated database on the test PostGIS cluster, dropped when the test ends.
 ///

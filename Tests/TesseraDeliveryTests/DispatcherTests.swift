@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TesseraCatalog
 import Testing
 
 @testable import TesseraDelivery

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TesseraCatalog
 import Testing
 
 @testable import TesseraDelivery
@@ -93,13 +94,13 @@ import Testing
             "webhook-signature", "Content-Type", "content-encoding", "Host", "Tessera-Attempt", "webhook-foo",
             "User-Agent",
         ] {
-            let error = #expect(throws: WebhookHeaderError.self) { try WebhookHeaders.validateCustom([name: "x"]) }
+            let error = #expect(throws: CustomHeaderError.self) { try CustomHeaders.validate([name: "x"]) }
             #expect(error?.description.contains(name) == true)
         }
-        #expect(throws: WebhookHeaderError.self) { try WebhookHeaders.validateCustom(["X-Evil": "a\r\nInjected: 1"]) }
-        #expect(throws: WebhookHeaderError.self) { try WebhookHeaders.validateCustom(["Bad Name": "x"]) }
+        #expect(throws: CustomHeaderError.self) { try CustomHeaders.validate(["X-Evil": "a\r\nInjected: 1"]) }
+        #expect(throws: CustomHeaderError.self) { try CustomHeaders.validate(["Bad Name": "x"]) }
         #expect(throws: Never.self) {
-            try WebhookHeaders.validateCustom(["Authorization": "Bearer abc", "X-Team": "maps"])
+            try CustomHeaders.validate(["Authorization": "Bearer abc", "X-Team": "maps"])
         }
 
         let headers = WebhookHeaders.make(

@@ -3,10 +3,11 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import PostgresNIO
-import TesseraCapture
+import TesseraCatalog
 import TesseraDatabaseTestSupport
 import TesseraDelivery
 import TesseraGeometry
+import TesseraPostgres
 import TesseraServer
 
 /// A migrated test database with the layers `roads` and `water`, two tenants with one key each,

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import TesseraCatalog
 import TesseraDatabaseTestSupport
 import TesseraDelivery
 import TesseraGeometry

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import TesseraCatalog
 import TesseraDelivery
 import TesseraGeometry
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import TesseraCatalog
 import TesseraDatabaseTestSupport
 import TesseraDelivery
 import TesseraGeometry

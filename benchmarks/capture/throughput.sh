@@ -29,7 +29,7 @@ wait_drained() {
 psql "$db" -qc "UPDATE public.buildings SET geom = ST_Translate(geom, 0.00001, 0)" -c "UPDATE public.buildings SET kind = 'shop'"
 queued=$(psql "$db" -qAt -c "SELECT sum(feature_count) FROM tessera.outbox")
 start=$(date +%s.%N)
-.build/release/tessera serve --config "$config" &
+"$tessera" serve --config "$config" &
 serve=$!
 trap 'kill $serve 2>/dev/null || true' EXIT
 wait_drained

@@ -36,7 +36,7 @@ VALUES ('sample', 'http://127.0.0.1:9/unused', ARRAY['buildings'], 'protobuf', '
 UPDATE public.buildings SET kind = 'shop' WHERE id <= 60;
 SQL
 echo "{\"database_url\": \"$db\", \"dispatcher\": {\"enabled\": false}, \"log_level\": \"error\"}" >"$work/sample.json"
-.build/release/tessera serve --config "$work/sample.json" &
+"$tessera" serve --config "$work/sample.json" &
 serve=$!
 for _ in $(seq 1 200); do
     [ "$(psql "$db" -qAt -c "SELECT count(*) FROM tessera.deliveries")" != "0" ] && break
@@ -95,7 +95,7 @@ run() {
     pg_before=$(cluster_cpu)
     receiver_before=$(cpu_of $receiver)
     start=$(date +%s.%N)
-    .build/release/tessera serve --config "$work/serve.json" &
+    "$tessera" serve --config "$work/serve.json" &
     serve=$!
     # TESSERA_BENCH_PERF=file: a system-wide perf profile (6 s) during the first run.
     if [ -n "${TESSERA_BENCH_PERF:-}" ] && [ ! -e "$TESSERA_BENCH_PERF" ]; then

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import PostgresNIO
-import TesseraCapture
 import TesseraDatabaseTestSupport
+import TesseraPostgres
 
 @testable import TesseraDelivery
 

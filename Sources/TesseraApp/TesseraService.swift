@@ -1,0 +1,153 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import TesseraCapture
+import TesseraCatalog
+import TesseraDelivery
+import TesseraInvalidation
+import TesseraPostgres
+import TesseraServer
+
+/// The one place that assembles Tessera: the services of `tessera serve`, in start order (they stop
+/// in reverse), and the database preparation before them.
+public enum TesseraService {
+    /// Migrates (unless `migrate` is false) and applies the configuration's layers, watches and
+    /// subscriptions, over one connection.
+    /// - Throws: ``StartupError`` saying what failed: the connection, or what the database refused.
+    public static func prepareDatabase(
+        url: DatabaseURL,
+        migrate: Bool,
+        settings: ServeConfiguration?,
+        logger: Logger
+    ) async throws(StartupError) {
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                configuration: url.connectionConfiguration(),
+                id: 0,
+                logger: logger
+            )
+        } catch {
+            throw StartupError("cannot connect to \(url): \(String(reflecting: error))")
+        }
+        do {
+            if migrate {
+                let applied = try await Migrator.migrate(connection, logger: logger)
+                logger.info("database schema is current", metadata: ["applied_now": "\(applied)"])
+            }
+            if let settings {
+                try await Bootstrap.apply(
+                    layers: settings.layers,
+                    watches: settings.watches,
+                    subscriptions: settings.subscriptions,
+                    secretOverlap: .seconds(settings.secretRotationOverlapSeconds),
+                    on: connection,
+                    logger: logger
+                )
+            }
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw StartupError(
+                String(describing: (error as? PSQLError).map { $0.serverInfo?[.message] ?? "\($0)" } ?? "\(error)")
+            )
+        }
+    }
+
+    /// The services of `tessera serve`: the webhook client, the change listener, the processor, the
+    /// window flusher, the dispatcher (unless turned off) and the admin API (unless turned off).
+    /// - Throws: ``ConfigurationError`` for unusable settings (`allow_networks`, TLS).
+    public static func services(
+        settings: ServeConfiguration,
+        url: DatabaseURL,
+        version: String,
+        logger: Logger
+    ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        let policy: AddressPolicy
+        do {
+            policy = try AddressPolicy(allowing: settings.allowNetworks)
+        } catch {
+            throw ConfigurationError("allow_networks: \(error.description)")
+        }
+        let wakeup = Wakeup()
+        let processor = ChangeProcessor(
+            url: url,
+            wakeup: wakeup,
+            configuration: .init(
+                batchSize: settings.batchSize,
+                pollInterval: .milliseconds(settings.pollIntervalMilliseconds)
+            ),
+            logger: logger
+        )
+        let flusher = WindowFlusher(
+            url: url,
+            configuration: .init(interval: .milliseconds(settings.flushIntervalMilliseconds)),
+            logger: logger
+        )
+        // One HTTP client for every webhook; listed before the services that use it, so that it is
+        // shut down after them (services stop in reverse order).
+        let sender = WebhookSender(
+            configuration: .init(
+                policy: policy,
+                userAgent: "Tessera/\(version)",
+                connectionsPerHost: settings.dispatcher.connectionsPerHost
+            ),
+            logger: logger
+        )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: sender),
+            .init(service: ChangeListener(url: url, wakeup: wakeup, logger: logger)),
+            .init(service: processor),
+            .init(service: flusher),
+        ]
+        if settings.dispatcher.enabled {
+            let dispatcher = Dispatcher(
+                url: url,
+                outputs: [WebhookOutput(sender: sender)],
+                policy: policy,
+                configuration: .init(
+                    batchSize: settings.dispatcher.batchSize,
+                    concurrency: settings.dispatcher.concurrency,
+                    pollInterval: .milliseconds(settings.dispatcher.pollIntervalMilliseconds),
+                    scheduler: .init(endpointConcurrency: settings.dispatcher.endpointConcurrency)
+                ),
+                logger: logger
+            )
+            services.append(.init(service: dispatcher))
+        }
+        services += try apiServices(settings: settings, url: url, sender: sender, logger: logger)
+        return services
+    }
+
+    /// The admin API: a connection pool and the HTTP server, in start order. Its test calls go
+    /// through the dispatcher's `sender`. Empty when `api.listen` is off.
+    static func apiServices(
+        settings: ServeConfiguration,
+        url: DatabaseURL,
+        sender: WebhookSender,
+        logger: Logger
+    ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard let listen = settings.apiListen else { return [] }
+        var api = APIConfiguration()
+        api.host = listen.host
+        api.port = listen.port
+        api.maxBodyBytes = settings.apiMaxBodyBytes
+        api.secretRotationOverlap = .seconds(settings.secretRotationOverlapSeconds)
+        api.addressPolicy = sender.configuration.policy
+        let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+        let app = buildApplication(client: client, sender: sender, configuration: api, logger: logger) { channel in
+            let address = channel.localAddress
+            logger.info(
+                "admin API listening",
+                metadata: ["host": "\(address?.ipAddress ?? "?")", "port": "\(address?.port ?? 0)"]
+            )
+        }
+        return [.init(service: client), .init(service: app)]
+    }
+}
+
+/// Tessera could not start: the message says why (printed as it is).
+public struct StartupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

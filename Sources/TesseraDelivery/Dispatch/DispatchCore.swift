@@ -1,0 +1,125 @@
+import Synchronization
+import TesseraPostgres
+
+/// The dispatcher's shared state: the scheduler, the subscription settings, the outcomes waiting to be
+/// written. Hot (touched by every request), so a class over a `Mutex`.
+final class DispatchCore: Sendable {
+    private struct State {
+        var scheduler: DispatchScheduler
+        var settings: [String: DeliveryTarget] = [:]
+        var limits: [SubscriptionLimits] = []
+        /// Subscriptions disabled by this dispatcher and not yet seen disabled in a refresh.
+        var disabledHere: Set<String> = []
+        var records: [AttemptRecord] = []
+        /// Claimed and not yet written.
+        var outstanding = 0
+        var intakeClosed = false
+    }
+
+    private let state: Mutex<State>
+    /// Signalled when a request slot frees up.
+    let slotFreed = Wakeup()
+    /// Signalled when an outcome is waiting to be written.
+    let recordWaiting = Wakeup()
+
+    init(scheduler: DispatchScheduler) {
+        state = Mutex(State(scheduler: scheduler))
+    }
+
+    var outstanding: Int { state.withLock { $0.outstanding } }
+
+    var isDrained: Bool { state.withLock { $0.intakeClosed && $0.outstanding == 0 && $0.records.isEmpty } }
+
+    func settings(_ id: String) -> DeliveryTarget? { state.withLock { $0.settings[id] } }
+
+    func update(_ all: [DeliveryTarget]) {
+        state.withLock { state in
+            state.settings = Dictionary(all.map { ($0.limits.id, $0) }, uniquingKeysWith: { a, _ in a })
+            state.disabledHere = state.disabledHere.filter { state.settings[$0]?.limits.isActive == true }
+            state.limits = all.map { settings in
+                var limits = settings.limits
+                if state.disabledHere.contains(limits.id) { limits.isActive = false }
+                return limits
+            }
+        }
+    }
+
+    func quotas(capacity: Int, now: ContinuousClock.Instant) -> [(subscription: SubscriptionLimits, quota: Int)] {
+        state.withLock { state in
+            state.scheduler.quotas(for: state.limits, capacity: capacity, now: now)
+        }
+    }
+
+    /// Accounts the claimed deliveries and pairs each with its subscription's settings.
+    func claimed(
+        _ deliveries: [ClaimedDelivery],
+        quotas: [(subscription: SubscriptionLimits, quota: Int)],
+        now: ContinuousClock.Instant
+    ) -> [(ClaimedDelivery, DeliveryTarget)] {
+        var counts: [String: Int] = [:]
+        for delivery in deliveries { counts[delivery.subscriptionID, default: 0] += 1 }
+        return state.withLock { state in
+            for (limits, _) in quotas {
+                state.scheduler.claimed(limits, count: counts[limits.id] ?? 0, now: now)
+            }
+            // A delivery whose subscription vanished since the refresh stays leased; the lease recovery
+            // returns it to the queue (or the cascade deleted it).
+            let work = deliveries.compactMap { delivery -> (ClaimedDelivery, DeliveryTarget)? in
+                guard let settings = state.settings[delivery.subscriptionID] else { return nil }
+                return (delivery, settings)
+            }
+            state.outstanding += work.count
+            return work
+        }
+    }
+
+    func completed(
+        _ record: AttemptRecord,
+        limits: SubscriptionLimits,
+        signal: EndpointSignal,
+        now: ContinuousClock.Instant
+    ) {
+        state.withLock { state in
+            state.scheduler.finished(limits, signal: signal, keepSlot: limits.ordered, now: now)
+            var record = record
+            record.releasesSlotWhenStored = limits.ordered
+            state.records.append(record)
+            if case .disableSubscription = record.decision, !state.disabledHere.contains(limits.id) {
+                state.disabledHere.insert(limits.id)
+                if let index = state.limits.firstIndex(where: { $0.id == limits.id }) {
+                    state.limits[index].isActive = false
+                }
+            }
+        }
+        // The claim loop is woken when the batch is stored (`persisted`), which frees its capacity:
+        // waking it for every answer cost more than the claims it made.
+        recordWaiting.signal()
+    }
+
+    func takeRecords() -> [AttemptRecord] {
+        state.withLock { state in
+            defer { state.records.removeAll(keepingCapacity: true) }
+            return state.records
+        }
+    }
+
+    func putBack(_ records: [AttemptRecord]) {
+        state.withLock { $0.records.insert(contentsOf: records, at: 0) }
+    }
+
+    /// The outcomes are stored: ordered subscriptions may now claim their next delivery.
+    func persisted(_ records: [AttemptRecord]) {
+        state.withLock { state in
+            state.outstanding -= records.count
+            for record in records where record.releasesSlotWhenStored {
+                state.scheduler.release(record.subscriptionID)
+            }
+        }
+        slotFreed.signal()
+    }
+
+    func closeIntake() {
+        state.withLock { $0.intakeClosed = true }
+        recordWaiting.signal()
+    }
+}

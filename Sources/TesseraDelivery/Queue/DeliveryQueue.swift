@@ -1,0 +1,367 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import PostgresNIO
+import TesseraCatalog
+import TesseraPostgres
+
+/// A subscription as the dispatcher sends it: compiled once per refresh from the catalog's
+/// ``TesseraCatalog/Subscription`` (the URL checked against the address policy, the retry policy, the
+/// signing keys), so that nothing is parsed on the hot path.
+public struct DeliveryTarget: Sendable {
+    public var limits: SubscriptionLimits
+    /// The validated URL, or why it cannot be used.
+    public var url: Result<WebhookURL, AddressPolicyError>
+    public var method: HTTPMethod
+    public var headers: [(String, String)]
+    public var timeout: Duration
+    public var retry: RetryPolicy
+    public var signer: WebhookSigner
+
+    public init(
+        _ subscription: Subscription,
+        secrets: [[UInt8]],
+        policy: AddressPolicy,
+        retryAfterBounds: ClosedRange<Duration>,
+        jitter: Bool
+    ) {
+        let settings = subscription.settings
+        let checked: Result<WebhookURL, AddressPolicyError>
+        do {
+            checked = .success(try policy.checkURL(settings.url))
+        } catch {
+            checked = .failure(error)
+        }
+        let endpoint: String
+        switch checked {
+        case .success(let u): endpoint = "\(u.scheme)://\(u.host):\(u.port)"
+        case .failure: endpoint = "invalid:\(subscription.key)"
+        }
+        limits = SubscriptionLimits(subscription, endpoint: endpoint)
+        url = checked
+        method = HTTPMethod(rawValue: settings.method.rawValue)
+        headers = settings.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        timeout = .milliseconds(settings.timeoutMilliseconds)
+        retry = RetryPolicy(
+            scheduleMilliseconds: settings.retryScheduleMilliseconds,
+            retryAfterBounds: retryAfterBounds,
+            jitter: jitter
+        )
+        signer = WebhookSigner(secrets: secrets.compactMap { try? WebhookSecret(bytes: $0) })
+    }
+}
+
+extension SubscriptionLimits {
+    /// The scheduler's view of a subscription.
+    public init(_ subscription: Subscription, endpoint: String) {
+        let settings = subscription.settings
+        self.init(
+            id: subscription.key,
+            endpoint: endpoint,
+            isActive: subscription.status == .active,
+            maxInFlight: settings.maxInFlight,
+            ratePerMinute: settings.ratePerMinute,
+            ordered: settings.ordered
+        )
+    }
+}
+
+/// A delivery to enqueue: one payload for one subscription, sent by the output it names.
+public struct OutgoingDelivery: Sendable {
+    /// Stable across retries and replays (the `webhook-id`); receivers deduplicate on it.
+    public var eventID: String
+    public var subscriptionID: String
+    /// `tiles.invalidated`, …
+    public var eventType: String
+    public var payload: [UInt8]
+    public var contentType: String
+    public var contentEncoding: String?
+    /// The output that sends it (see ``DeliveryOutput``); `webhook` by default.
+    public var output: String
+    public var changeCount: Int
+    /// Unix milliseconds of the first and last input in the payload.
+    public var windowStartMilliseconds: Int64
+    public var windowEndMilliseconds: Int64
+
+    public init(
+        eventID: String,
+        subscriptionID: String,
+        eventType: String,
+        payload: [UInt8],
+        contentType: String,
+        contentEncoding: String?,
+        output: String = WebhookOutput.name,
+        changeCount: Int,
+        windowStartMilliseconds: Int64,
+        windowEndMilliseconds: Int64
+    ) {
+        self.eventID = eventID
+        self.subscriptionID = subscriptionID
+        self.eventType = eventType
+        self.payload = payload
+        self.contentType = contentType
+        self.contentEncoding = contentEncoding
+        self.output = output
+        self.changeCount = changeCount
+        self.windowStartMilliseconds = windowStartMilliseconds
+        self.windowEndMilliseconds = windowEndMilliseconds
+    }
+}
+
+/// A claimed delivery, leased to this dispatcher.
+public struct ClaimedDelivery: Sendable {
+    public var id: Int64
+    public var eventID: String
+    public var subscriptionID: String
+    public var payload: ByteBuffer
+    public var contentType: String
+    public var contentEncoding: String?
+    /// The output that sends it.
+    public var output: String
+    /// Attempts made before this one.
+    public var attempts: Int
+}
+
+/// The stored result of one attempt.
+public struct AttemptRecord: Sendable {
+    public var deliveryID: Int64
+    public var subscriptionID: String
+    /// 1-based.
+    public var attempt: Int
+    public var startedAt: Date
+    public var outcome: WebhookOutcome
+    public var decision: DeliveryDecision
+    /// Set by the dispatcher for ordered subscriptions: the slot is freed once this record is stored.
+    var releasesSlotWhenStored = false
+
+    public init(
+        deliveryID: Int64,
+        subscriptionID: String,
+        attempt: Int,
+        startedAt: Date,
+        outcome: WebhookOutcome,
+        decision: DeliveryDecision
+    ) {
+        self.deliveryID = deliveryID
+        self.subscriptionID = subscriptionID
+        self.attempt = attempt
+        self.startedAt = startedAt
+        self.outcome = outcome
+        self.decision = decision
+    }
+}
+
+/// `tessera.deliveries`, the durable delivery queue: the pipelines enqueue into it (in the transaction
+/// that consumes their input), the dispatcher claims with a lease, records outcomes and reclaims
+/// expired leases. Each function runs inside the caller's transaction (short: nothing is held across HTTP).
+public enum DeliveryQueue {
+    /// Writes delivery rows, due now.
+    public static func enqueue(_ deliveries: [OutgoingDelivery], on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        for d in deliveries {
+            try await connection.perform(
+                """
+                INSERT INTO tessera.deliveries (event_id, subscription_id, event_type, payload, content_type,
+                                                content_encoding, output, change_count, window_start, window_end)
+                VALUES (\(d.eventID)::uuid, \(d.subscriptionID)::uuid, \(d.eventType), \(ByteBuffer(bytes: d.payload)),
+                        \(d.contentType), \(d.contentEncoding), \(d.output), \(d.changeCount),
+                        to_timestamp(\(d.windowStartMilliseconds)::float8 / 1000),
+                        to_timestamp(\(d.windowEndMilliseconds)::float8 / 1000))
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    /// Every subscription compiled for sending, with its current (unexpired) secrets, newest first.
+    public static func loadTargets(
+        on connection: PostgresConnection,
+        policy: AddressPolicy,
+        retryAfterBounds: ClosedRange<Duration>,
+        jitter: Bool,
+        logger: Logger
+    ) async throws -> [DeliveryTarget] {
+        try await SubscriptionStore.all(withSecrets: true, on: connection, logger: logger).map {
+            DeliveryTarget(
+                $0.subscription,
+                secrets: $0.secrets,
+                policy: policy,
+                retryAfterBounds: retryAfterBounds,
+                jitter: jitter
+            )
+        }
+    }
+
+    /// Claims due deliveries, at most `quota` per subscription, leasing them for `lease`.
+    ///
+    /// Parallel subscriptions take their soonest-due rows; an ordered subscription takes its oldest
+    /// unsettled delivery only, and only when it is due and no other delivery of it is being sent.
+    /// The picked ids go through an array so that the UPDATE finds them by primary key (joining a
+    /// CTE instead made the planner scan every pending row: 80 ms per claim at 50k pending).
+    public static func claim(
+        quotas: [(subscription: SubscriptionLimits, quota: Int)],
+        lease: Duration,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [ClaimedDelivery] {
+        guard !quotas.isEmpty else { return [] }
+        let ids = quotas.map(\.subscription.id)
+        let counts = quotas.map(\.quota)
+        let ordered = quotas.map(\.subscription.ordered)
+        let leaseMilliseconds = Int64(lease.components.seconds * 1000)
+        let rows = try await connection.query(
+            """
+            UPDATE tessera.deliveries d
+            SET status = 'delivering', lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
+            WHERE d.status = 'pending' AND d.id = ANY (ARRAY(
+                SELECT c.id
+                FROM unnest(\(ids)::uuid[], \(counts)::int4[], \(ordered)::bool[]) AS q(subscription_id, quota, ordered)
+                CROSS JOIN LATERAL (
+                    SELECT d.id FROM tessera.deliveries d
+                    WHERE NOT q.ordered AND d.subscription_id = q.subscription_id
+                      AND d.status = 'pending' AND d.next_attempt_at <= now()
+                    ORDER BY d.next_attempt_at, d.id
+                    LIMIT q.quota
+                    FOR UPDATE SKIP LOCKED
+                ) c
+                UNION ALL
+                SELECT h.id
+                FROM unnest(\(ids)::uuid[], \(ordered)::bool[]) AS q(subscription_id, ordered)
+                CROSS JOIN LATERAL (
+                    SELECT d.id, d.status, d.next_attempt_at FROM tessera.deliveries d
+                    WHERE q.ordered AND d.subscription_id = q.subscription_id
+                      AND d.status IN ('pending', 'delivering')
+                    ORDER BY d.id
+                    LIMIT 1
+                ) h
+                WHERE h.status = 'pending' AND h.next_attempt_at <= now()
+            ))
+            RETURNING d.id, d.event_id::text, d.subscription_id::text, d.payload, d.content_type, d.content_encoding,
+                      d.output, d.attempts
+            """,
+            logger: logger
+        )
+        var claimed: [ClaimedDelivery] = []
+        for try await (id, eventID, subscriptionID, payload, contentType, contentEncoding, output, attempts)
+            in rows.decode((Int64, String, String, ByteBuffer, String, String?, String, Int).self)
+        {
+            claimed.append(
+                ClaimedDelivery(
+                    id: id,
+                    eventID: eventID,
+                    subscriptionID: subscriptionID,
+                    payload: payload,
+                    contentType: contentType,
+                    contentEncoding: contentEncoding,
+                    output: output,
+                    attempts: attempts
+                )
+            )
+        }
+        return claimed
+    }
+
+    /// Writes a batch of attempt results: the attempt log rows, the deliveries' new state, and the
+    /// subscriptions disabled by a 410.
+    public static func record(_ records: [AttemptRecord], on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        guard !records.isEmpty else { return }
+        var ids: [Int64] = []
+        var attempts: [Int] = []
+        var started: [Double] = []
+        var durations: [Int] = []
+        var codes: [Int] = []
+        var errors: [String] = []
+        var bodies: [String] = []
+        var bodyIsNull: [Bool] = []
+        var statuses: [String] = []
+        var delays: [Int64] = []
+        var disabled: [(String, String)] = []
+        ids.reserveCapacity(records.count)
+        for record in records {
+            ids.append(record.deliveryID)
+            attempts.append(record.attempt)
+            started.append(record.startedAt.timeIntervalSince1970)
+            durations.append(record.outcome.milliseconds)
+            codes.append(record.outcome.statusCode ?? 0)
+            errors.append(String((record.outcome.errorDescription ?? "").prefix(1000)))
+            // Text columns cannot hold NUL bytes.
+            let body = record.outcome.responseBody ?? ""
+            bodies.append(body.utf8.contains(0) ? body.replacingOccurrences(of: "\u{0}", with: "") : body)
+            bodyIsNull.append(record.outcome.responseBody == nil)
+            switch record.decision {
+            case .delivered:
+                statuses.append("delivered")
+                delays.append(0)
+            case .retry(let delay):
+                statuses.append("pending")
+                delays.append(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+            case .dead:
+                statuses.append("dead")
+                delays.append(0)
+            case .disableSubscription(let reason):
+                statuses.append("pending")
+                delays.append(0)
+                disabled.append((record.subscriptionID, reason))
+            }
+        }
+        // The deliveries first: the UPDATE locks them, so a delivery deleted meanwhile (its
+        // subscription deleted) waits for this transaction and its trigger then deletes these attempts.
+        try await connection.perform(
+            """
+            UPDATE tessera.deliveries d SET
+                status = r.status,
+                attempts = r.attempt,
+                next_attempt_at = CASE WHEN r.status = 'pending'
+                                       THEN now() + r.delay * interval '1 millisecond' ELSE d.next_attempt_at END,
+                lease_until = NULL,
+                last_error = NULLIF(r.error, ''),
+                last_status_code = NULLIF(r.code, 0),
+                delivered_at = CASE WHEN r.status = 'delivered' THEN now() ELSE d.delivered_at END,
+                dead_at = CASE WHEN r.status = 'dead' THEN now() ELSE NULL END
+            FROM unnest(\(ids)::int8[], \(statuses)::text[], \(attempts)::int4[], \(delays)::int8[], \(errors)::text[],
+                        \(codes)::int4[]) AS r(id, status, attempt, delay, error, code)
+            WHERE d.id = r.id AND d.status = 'delivering'
+            """,
+            logger: logger
+        )
+        try await connection.perform(
+            """
+            INSERT INTO tessera.delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error,
+                                                   response_body)
+            SELECT r.id, r.attempt, to_timestamp(r.started), r.duration, NULLIF(r.code, 0), NULLIF(r.error, ''),
+                   CASE WHEN r.no_body THEN NULL ELSE r.body END
+            FROM tessera.deliveries d
+            JOIN unnest(\(ids)::int8[], \(attempts)::int4[], \(started)::float8[], \(durations)::int4[],
+                        \(codes)::int4[], \(errors)::text[], \(bodies)::text[], \(bodyIsNull)::bool[])
+                 AS r(id, attempt, started, duration, code, error, body, no_body) ON d.id = r.id
+            """,
+            logger: logger
+        )
+        for (subscription, reason) in disabled {
+            guard let id = UUID(uuidString: subscription) else { continue }
+            try await SubscriptionStore.disable(id, reason: reason, on: connection, logger: logger)
+        }
+    }
+
+    /// Returns deliveries whose lease ran out (their dispatcher died or hung) to the queue; returns how many.
+    public static func reclaimExpiredLeases(on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let rows = try await connection.query(
+            """
+            WITH expired AS (
+                UPDATE tessera.deliveries SET status = 'pending', lease_until = NULL
+                WHERE status = 'delivering' AND lease_until < now()
+                RETURNING 1
+            )
+            SELECT count(*)::int8 FROM expired
+            """,
+            logger: logger
+        )
+        var count = 0
+        for try await n in rows.decode(Int.self) { count = n }
+        return count
+    }
+}

@@ -1,0 +1,158 @@
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+/// One database connection owned by one service loop, opened on first use and reopened
+/// after any failure.
+///
+/// The processor and the flusher each hold their own rather than sharing a pool: after the
+/// database restarts, the next call simply connects again. Every transaction also has a
+/// deadline; a transaction that outlives it (a connection wedged by a server that went away
+/// mid-answer) is abandoned with its connection, which the server then rolls back.
+public struct DedicatedConnection: ~Copyable {
+    let url: DatabaseURL
+    let logger: Logger
+    let deadline: Duration
+    private var connection: PostgresConnection?
+    private var nextID = 1
+
+    public init(url: DatabaseURL, deadline: Duration = .seconds(20), logger: Logger) {
+        self.url = url
+        self.deadline = deadline
+        self.logger = logger
+    }
+
+    /// Runs `body` in a transaction on the connection (opening it if needed). On any error,
+    /// or when the deadline passes, the connection is dropped, so the next call starts afresh.
+    public mutating func withTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        do {
+            if connection == nil || connection!.isClosed {
+                nextID += 1
+                let url = self.url
+                let logger = self.logger
+                let id = nextID
+                // A connect attempt ends when cancelled (postgres-nio cancels it).
+                connection = try await withDeadline(deadline) {
+                    try await PostgresConnection.connect(
+                        configuration: url.connectionConfiguration(),
+                        id: id,
+                        logger: logger
+                    )
+                }
+            }
+            let c = connection!
+            let logger = self.logger
+            // A query waiting on a silent server does not end when cancelled; closing its connection
+            // fails it at once.
+            return try await withDeadline(deadline, abandon: { Self.close(c) }) {
+                try await c.withTransaction(logger: logger) { try await body($0) }
+            }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// Drops the connection without waiting for the server to acknowledge.
+    public mutating func close() {
+        if let c = connection {
+            connection = nil
+            Self.close(c)
+        }
+    }
+
+    private static func close(_ c: PostgresConnection) {
+        // The callback holds `c` until the close completes: PostgresConnection asserts (in debug
+        // builds) that it is closed when it deinitialises.
+        (c.close() as EventLoopFuture<Void>).whenComplete { _ in _ = c }
+    }
+}
+
+/// The operation ran past its deadline and was abandoned.
+public struct DeadlineExceeded: Error, CustomStringConvertible {
+    public let deadline: Duration
+    public var description: String { "no answer within \(deadline)" }
+}
+
+/// Runs `operation` and returns its result, or throws ``DeadlineExceeded`` once `deadline` passes.
+///
+/// The timer and the wait for the result race in a task group, and the loser is cancelled: a
+/// successful operation leaves no timer behind. When the timer wins, or the caller is cancelled (a
+/// graceful shutdown), `abandon` runs (it should make the operation end: close the connection it
+/// waits on) and the caller returns at once. The operation itself runs in a task of its own, so that
+/// one that ignores cancellation and `abandon` alike cannot hold the caller past its deadline: a query
+/// in flight when PostgreSQL restarts can get neither an answer nor an error (seen in
+/// `ServeResilienceTests.postgresStoppedMidStreamLosesNothing` when the group waited for it).
+public func withDeadline<T: Sendable>(
+    _ deadline: Duration,
+    abandon: @escaping @Sendable () -> Void = {},
+    _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let outcome = Outcome<T>()
+    let work = Task {
+        do {
+            outcome.settle(.success(try await operation()))
+        } catch {
+            outcome.settle(.failure(error))
+        }
+    }
+    let giveUp: @Sendable (any Error) -> Void = { error in
+        abandon()
+        work.cancel()
+        outcome.settle(.failure(error))
+    }
+    return try await withTaskCancellationHandler {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await outcome.value() }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            // The first to finish decides; `nil` is the timer's.
+            guard let first = try await group.next(), let value = first else {
+                giveUp(DeadlineExceeded(deadline: deadline))
+                throw DeadlineExceeded(deadline: deadline)
+            }
+            return value
+        }
+    } onCancel: {
+        giveUp(CancellationError())
+    }
+}
+
+/// The result of an operation, settled once: by the operation, or by giving up on it.
+final class Outcome<T: Sendable>: Sendable {
+    private struct State {
+        var result: Result<T, any Error>?
+        var waiter: CheckedContinuation<T, any Error>?
+    }
+
+    private let state = Mutex(State())
+
+    /// The first call wins; later ones are ignored.
+    func settle(_ result: Result<T, any Error>) {
+        let waiter = state.withLock { state -> CheckedContinuation<T, any Error>? in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(with: result)
+    }
+
+    /// Waits for the settled result. From one task only.
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let settled = state.withLock { state -> Result<T, any Error>? in
+                if let result = state.result { return result }
+                state.waiter = continuation
+                return nil
+            }
+            if let settled { continuation.resume(with: settled) }
+        }
+    }
+}

@@ -54,7 +54,7 @@ final class WebhookClient: Sendable {
     func execute(_ request: WebhookRequest, completion: @escaping @Sendable (WebhookOutcome) -> Void) {
         let endpoint = Endpoint(scheme: request.url.scheme, host: request.url.host, port: request.url.port)
         guard let pool = pool(for: endpoint) else {
-            completion(WebhookOutcome(duration: .zero, failure: .transport("the webhook client is shut down")))
+            completion(WebhookOutcome(duration: .zero, failure: .clientShutDown))
             return
         }
         pool.eventLoop.execute {
@@ -162,7 +162,7 @@ final class EndpointPool: @unchecked Sendable {
 
     func enqueue(_ exchange: Exchange) {
         guard !isClosed else {
-            exchange.fail(.transport("the webhook client is shut down"))
+            exchange.fail(.clientShutDown)
             return
         }
         exchange.timeout = eventLoop.scheduleTask(in: TimeAmount(exchange.request.timeout)) {
@@ -211,7 +211,7 @@ final class EndpointPool: @unchecked Sendable {
         sweep?.cancel()
         sweep = nil
         while let exchange = waiting.popFirst() {
-            exchange.fail(.transport("the webhook client is shut down"))
+            exchange.fail(.clientShutDown)
         }
         let connections = Array(all.values)
         idle = []
@@ -255,7 +255,7 @@ final class EndpointPool: @unchecked Sendable {
             .flatMap { channel -> EventLoopFuture<any Channel> in
                 // The address actually connected to, whatever the name resolved to, before any byte
                 // (TLS included) is written.
-                WebhookSender.checkPeer(of: channel, policy: configuration.policy).flatMapThrowing {
+                WebhookClient.checkPeer(of: channel, policy: configuration.policy).flatMapThrowing {
                     if let tls {
                         let handler = try NIOSSLClientHandler(
                             context: try tls.get(),
@@ -289,7 +289,7 @@ final class EndpointPool: @unchecked Sendable {
                     // The request that asked for this connection fails with the reason (the others keep
                     // waiting for a connection that may still open). With nothing open or opening, every
                     // waiting request fails: the endpoint is unreachable.
-                    let failure = WebhookSender.failure(from: error)
+                    let failure = WebhookClient.failure(from: error)
                     if all.isEmpty && connecting == 0 {
                         while let exchange = waiting.popFirst() { exchange.fail(failure) }
                     } else {
@@ -406,7 +406,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        exchange?.fail(WebhookSender.failure(from: error))
+        exchange?.fail(WebhookClient.failure(from: error))
         exchange = nil
         close()
     }

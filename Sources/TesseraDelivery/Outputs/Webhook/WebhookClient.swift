@@ -128,23 +128,27 @@ final class Exchange: @unchecked Sendable {
     }
 }
 
-/// The connections to one endpoint on one event loop, and the requests waiting for one.
+/// By identity: the pool's state machine tells exchanges apart by the objects themselves.
+extension Exchange: Equatable {
+    static func == (lhs: Exchange, rhs: Exchange) -> Bool { lhs === rhs }
+}
+
+/// The connections to one endpoint on one event loop, and the requests waiting for one: the I/O around an
+/// ``EndpointPoolStateMachine``, which makes every decision. The pool tells the machine what happened (a
+/// request handed over, a connect's end, an answer read, a channel closed, a timer fired) and does what
+/// it answers (connect, start an exchange, fail, close, schedule or stop the idle sweep).
 /// `@unchecked Sendable`: every member is touched only on `eventLoop` (the client hands work over with
 /// `eventLoop.execute`); the client only keeps the reference.
 final class EndpointPool: @unchecked Sendable {
+    typealias StateMachine = EndpointPoolStateMachine<Exchange, ExchangeHandler>
+
     let endpoint: WebhookClient.Endpoint
     let eventLoop: any EventLoop
-    private let limit: Int
     private let configuration: WebhookClient.Configuration
     /// For `https` endpoints only.
     private let tls: Result<NIOSSLContext, any Error>?
-    /// Connections ready for a request, most recently used last.
-    private var idle: [ExchangeHandler] = []
-    private var all: [ObjectIdentifier: ExchangeHandler] = [:]
-    private var connecting = 0
-    private var waiting = CircularBuffer<Exchange>()
+    private var state: StateMachine
     private var sweep: RepeatedTask?
-    private var isClosed = false
 
     init(
         endpoint: WebhookClient.Endpoint,
@@ -155,85 +159,96 @@ final class EndpointPool: @unchecked Sendable {
     ) {
         self.endpoint = endpoint
         self.eventLoop = eventLoop
-        self.limit = limit
         self.configuration = configuration
         self.tls = tls
+        self.state = StateMachine(limit: limit, idleTimeout: configuration.idleTimeout)
     }
 
     func enqueue(_ exchange: Exchange) {
-        guard !isClosed else {
-            exchange.fail(.clientShutDown)
-            return
-        }
-        exchange.timeout = eventLoop.scheduleTask(in: TimeAmount(exchange.request.timeout)) {
-            [weak exchange] in
-            guard let exchange else { return }
-            exchange.fail(.timeout)
-            // An answer that may still arrive would come on a connection nobody can trust with the next one.
-            exchange.connection?.close()
-        }
-        while let connection = idle.popLast() {
-            if connection.isUsable {
-                connection.start(exchange)
+        // Held strongly: finishing the exchange cancels this task, which lets go of it (and a weak capture
+        // would cost every exchange a side table).
+        exchange.timeout = eventLoop.scheduleTask(in: TimeAmount(exchange.request.timeout)) { [self] in
+            guard let connection = exchange.connection else {
+                run(state.requestTimedOut(exchange))
                 return
             }
+            exchange.fail(.timeout)
+            // An answer that may still arrive would come on a connection nobody can trust with the next one.
+            connection.close()
         }
-        waiting.append(exchange)
-        if all.count + connecting < limit { connect() }
+        run(state.enqueue(exchange))
     }
 
     /// A connection finished its exchange and can take another.
     func released(_ connection: ExchangeHandler) {
-        if isClosed {
-            connection.close()
-            return
-        }
-        while let exchange = waiting.popFirst() {
-            if !exchange.isFinished {
-                connection.start(exchange)
-                return
-            }
-        }
-        connection.idleSince = .now()
-        idle.append(connection)
-        if sweep == nil { startSweep() }
+        run(state.released(connection, now: .now))
+    }
+
+    /// A connection began to close; it takes no more requests.
+    func closing(_ connection: ExchangeHandler) {
+        state.connectionClosing(connection)
     }
 
     func closed(_ connection: ExchangeHandler) {
-        all[ObjectIdentifier(connection)] = nil
-        idle.removeAll { $0 === connection }
-        // Requests still waiting need a connection.
-        if !isClosed && waiting.contains(where: { !$0.isFinished }) && all.count + connecting < limit { connect() }
+        run(state.connectionClosed(connection))
     }
 
+    /// Fails what waits and closes every connection; the future completes once they are closed.
     func close() -> EventLoopFuture<Void> {
-        isClosed = true
-        sweep?.cancel()
-        sweep = nil
-        while let exchange = waiting.popFirst() {
-            exchange.fail(.clientShutDown)
+        let action = state.close()
+        guard case .shutDown(let requests, let failure, let connections, let stopIdleSweep) = action else {
+            run(action)
+            return eventLoop.makeSucceededVoidFuture()
         }
-        let connections = Array(all.values)
-        idle = []
+        return shutDown(failing: requests, failure: failure, closing: connections, stopIdleSweep: stopIdleSweep)
+    }
+
+    private func run(_ action: StateMachine.Action) {
+        switch action {
+        case .none:
+            break
+        case .startRequest(let exchange, let connection):
+            connection.start(exchange)
+        case .openConnection:
+            connect()
+        case .failRequest(let exchange, let failure):
+            exchange.fail(failure)
+        case .failRequests(let exchanges, let failure):
+            for exchange in exchanges { exchange.fail(failure) }
+        case .closeConnection(let connection):
+            connection.close()
+        case .scheduleIdleSweep:
+            let idleTimeout = TimeAmount(configuration.idleTimeout)
+            sweep = eventLoop.scheduleRepeatedTask(initialDelay: idleTimeout, delay: idleTimeout) {
+                [weak self] task in
+                guard let self else { return task.cancel() }
+                self.run(self.state.sweepIdle(now: .now))
+            }
+        case .closeIdleConnections(let connections, let stopIdleSweep):
+            for connection in connections { connection.close() }
+            if stopIdleSweep { stopSweep() }
+        case .shutDown(let requests, let failure, let connections, let stopIdleSweep):
+            _ = shutDown(failing: requests, failure: failure, closing: connections, stopIdleSweep: stopIdleSweep)
+        }
+    }
+
+    private func shutDown(
+        failing requests: [Exchange],
+        failure: WebhookOutcome.Failure,
+        closing connections: [ExchangeHandler],
+        stopIdleSweep: Bool
+    ) -> EventLoopFuture<Void> {
+        if stopIdleSweep { stopSweep() }
+        for exchange in requests { exchange.fail(failure) }
         return EventLoopFuture.andAllComplete(connections.map { $0.close() }, on: eventLoop)
     }
 
-    private func startSweep() {
-        let idleTimeout = TimeAmount(configuration.idleTimeout)
-        sweep = eventLoop.scheduleRepeatedTask(initialDelay: idleTimeout, delay: idleTimeout) { [weak self] task in
-            guard let self else { return task.cancel() }
-            let cutoff = NIODeadline.now() - idleTimeout
-            for connection in self.idle where connection.idleSince < cutoff { connection.close() }
-            self.idle.removeAll { $0.idleSince < cutoff }
-            if self.idle.isEmpty {
-                task.cancel()
-                self.sweep = nil
-            }
-        }
+    private func stopSweep() {
+        sweep?.cancel()
+        sweep = nil
     }
 
     private func connect() {
-        connecting += 1
         let configuration = self.configuration
         let endpoint = self.endpoint
         let limit = configuration.responseBodyLimit
@@ -271,35 +286,23 @@ final class EndpointPool: @unchecked Sendable {
             }
             .hop(to: eventLoop)
             .whenComplete { [self] result in
-                connecting -= 1
                 switch result {
                 case .success(let channel):
                     guard let connection = try? channel.pipeline.syncOperations.handler(type: ExchangeHandler.self)
                     else {
                         channel.close(promise: nil)
+                        run(state.connectionClosedBeforeUse())
                         return
                     }
-                    all[ObjectIdentifier(connection)] = connection
-                    if !channel.isActive {
-                        closed(connection)
+                    guard channel.isActive else {
+                        run(state.connectionClosedBeforeUse())
                         return
                     }
-                    released(connection)
+                    run(state.connectionEstablished(connection, now: .now))
+                    // It may have begun closing (a failed TLS handshake) before the machine knew it.
+                    if !connection.isOpen { state.connectionClosing(connection) }
                 case .failure(let error):
-                    // The request that asked for this connection fails with the reason (the others keep
-                    // waiting for a connection that may still open). With nothing open or opening, every
-                    // waiting request fails: the endpoint is unreachable.
-                    let failure = WebhookClient.failure(from: error)
-                    if all.isEmpty && connecting == 0 {
-                        while let exchange = waiting.popFirst() { exchange.fail(failure) }
-                    } else {
-                        while let exchange = waiting.popFirst() {
-                            if !exchange.isFinished {
-                                exchange.fail(failure)
-                                break
-                            }
-                        }
-                    }
+                    run(state.connectFailed(WebhookClient.failure(from: error)))
                 }
             }
     }
@@ -319,15 +322,12 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var kept = ByteBuffer()
     private var read = 0
     private var keepAlive = true
-    private var isOpen = true
-    var idleSince = NIODeadline.now()
+    private(set) var isOpen = true
 
     init(pool: EndpointPool, responseBodyLimit: Int) {
         self.pool = pool
         self.responseBodyLimit = responseBodyLimit
     }
-
-    var isUsable: Bool { isOpen && exchange == nil }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -422,11 +422,19 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     @discardableResult
     func close() -> EventLoopFuture<Void> {
         guard let context else { return pool.eventLoop.makeSucceededVoidFuture() }
-        isOpen = false
+        if isOpen {
+            isOpen = false
+            pool.closing(self)
+        }
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.close(promise: promise)
         return promise.futureResult.recover { _ in }
     }
+}
+
+/// By identity: the pool's state machine tells connections apart by the handler objects themselves.
+extension ExchangeHandler: Equatable {
+    static func == (lhs: ExchangeHandler, rhs: ExchangeHandler) -> Bool { lhs === rhs }
 }
 
 extension String {

@@ -40,6 +40,16 @@ row "capture commit->queued p50, ms" "capture: latency .* p50 ([0-9.]+) ms"
 row "capture commit->queued p99, ms" "capture: latency .* p99 ([0-9.]+) ms"
 row "delivery json 1 KB, deliveries/s steady" "delivery: json 1 KB: [0-9]+ deliveries .* ([0-9]+) deliveries/s steady"
 row "delivery protobuf+zstd, deliveries/s steady" "delivery: protobuf\\+zstd: [0-9]+ deliveries .* ([0-9]+) deliveries/s steady"
+# The rate over wrk's in the same run: the figure the machine's speed of the moment cancels out of.
+ratio() {  # file, payload name
+    sed -nE "s|.*delivery: ratio $2: ([0-9]+) / ([0-9]+) .*|\1 \2|p" "$out/$1" | awk '{printf "%.4f\n", $1 / $2}' | median
+}
+for payload in json "protobuf\\+zstd"; do
+    b=$(ratio before "$payload")
+    a=$(ratio after "$payload")
+    printf '%-46s %12s %12s %8s\n' "delivery ${payload//\\/} / wrk in the same run" "$b" "$a" \
+        "$(echo "$a $b" | awk '{printf "%.2f", $1 / $2}')"
+done
 row "delivery json 1 KB, tessera CPU µs/delivery" "delivery: json 1 KB: CPU per delivery: tessera ([0-9]+) µs"
 row "delivery protobuf, tessera CPU µs/delivery" "delivery: protobuf\\+zstd: CPU per delivery: tessera ([0-9]+) µs"
 rm -rf "$out"

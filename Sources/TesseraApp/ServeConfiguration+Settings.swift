@@ -25,8 +25,8 @@ extension ServeConfiguration {
 
     /// Every scalar setting of `tessera serve`, once: file → environment → options.
     static let scalars: [Scalar] = [
-        text("database_url", ["TESSERA_DATABASE_URL", "DATABASE_URL"], \.databaseURL),
-        text("log_level", ["TESSERA_LOG_LEVEL"], \.logLevel),
+        text("database_url", ["TESSERA_DATABASE_URL", "DATABASE_URL"]) { $0.databaseURL = $1 },
+        text("log_level", ["TESSERA_LOG_LEVEL"]) { $0.logLevel = $1 },
         Scalar(path: "allow_networks", variables: ["TESSERA_ALLOW_NETWORKS"]) {
             (config: inout ServeConfiguration, source: Source, name: String) throws(ConfigurationError) in
             switch source {
@@ -77,30 +77,15 @@ extension ServeConfiguration {
         integer("dispatcher.endpoint_concurrency", [], \.dispatcher.endpointConcurrency),
     ]
 
-    /// A string setting.
+    /// A string setting, stored by `store`.
     static func text(
         _ path: String,
         _ variables: [String],
-        _ field: WritableKeyPath<ServeConfiguration, String?> & Sendable
-    )
-        -> Scalar
-    {
+        _ store: @escaping @Sendable (inout ServeConfiguration, String) -> Void
+    ) -> Scalar {
         Scalar(path: path, variables: variables) {
             (config: inout ServeConfiguration, source: Source, name: String) throws(ConfigurationError) in
-            if let text = try string(source, name) { config[keyPath: field] = text }
-        }
-    }
-
-    static func text(
-        _ path: String,
-        _ variables: [String],
-        _ field: WritableKeyPath<ServeConfiguration, String> & Sendable
-    )
-        -> Scalar
-    {
-        Scalar(path: path, variables: variables) {
-            (config: inout ServeConfiguration, source: Source, name: String) throws(ConfigurationError) in
-            if let text = try string(source, name) { config[keyPath: field] = text }
+            if let text = try string(source, name) { store(&config, text) }
         }
     }
 

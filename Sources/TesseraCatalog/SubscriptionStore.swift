@@ -36,39 +36,15 @@ public struct SubscriptionStore: Sendable {
         return try await mapErrors(name: settings.name) {
             try await client.transaction(logger: logger) { c in
                 try await Self.checkLayers(settings.layers, on: c, logger: logger)
-                try await c.perform(
-                    "INSERT INTO tessera.tenants (name) VALUES (\(tenant)) ON CONFLICT DO NOTHING",
-                    logger: logger
-                )
-                let s = settings
-                let rows = try await c.query(
-                    """
-                    WITH s AS (
-                        INSERT INTO tessera.subscriptions (tenant, name, url, method, headers, kind, layers, filter, format,
-                            compression, debounce_ms, max_delay_ms, max_tiles, rollup, timeout_ms, rate_per_minute,
-                            max_in_flight, ordered, retry_schedule_ms)
-                        VALUES (\(tenant), \(s.name), \(s.url), \(s.method.rawValue), \(Self.headersJSON(s.headers))::jsonb,
-                            \(s.kind.rawValue), \(s.layers), ST_GeomFromEWKB(\(Self.ewkb(s.filter))), \(s.format.rawValue),
-                            \(s.compression.rawValue), \(s.debounceMilliseconds), \(s.maxDelayMilliseconds), \(s.maxTiles),
-                            \(s.rollUp.rawValue),
-                            \(s.timeoutMilliseconds), \(s.ratePerMinute), \(s.maxInFlight), \(s.ordered),
-                            \(s.retryScheduleMilliseconds)::int[])
-                        RETURNING *
-                    )
-                    SELECT \(unescaped: Self.columns) FROM s
-                    """,
-                    logger: logger
-                )
-                var created: [Subscription] = []
-                for try await row in rows { created.append(try Self.subscription(row, logger: logger)) }
+                let created = try await Self.insert(settings, tenant: tenant, replacing: false, on: c, logger: logger)
                 try await c.perform(
                     """
                     INSERT INTO tessera.subscription_secrets (subscription_id, secret)
-                    VALUES (\(created[0].id), \(ByteBuffer(bytes: secret)))
+                    VALUES (\(created.id), \(ByteBuffer(bytes: secret)))
                     """,
                     logger: logger
                 )
-                return (created[0], secret)
+                return (created, secret)
             }
         }
     }
@@ -284,31 +260,8 @@ public struct SubscriptionStore: Sendable {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Rotation? {
-        try await connection.perform(
-            "INSERT INTO tessera.tenants (name) VALUES (\(tenant)) ON CONFLICT DO NOTHING",
-            logger: logger
-        )
         let s = definition
-        try await connection.perform(
-            """
-            INSERT INTO tessera.subscriptions (tenant, name, url, method, headers, kind, layers, filter, format,
-                compression, debounce_ms, max_delay_ms, max_tiles, rollup, timeout_ms, rate_per_minute,
-                max_in_flight, ordered, retry_schedule_ms)
-            VALUES (\(tenant), \(s.name), \(s.url), \(s.method.rawValue), \(Self.headersJSON(s.headers))::jsonb,
-                \(s.kind.rawValue), \(s.layers), ST_GeomFromEWKB(\(Self.ewkb(s.filter))), \(s.format.rawValue),
-                \(s.compression.rawValue), \(s.debounceMilliseconds), \(s.maxDelayMilliseconds), \(s.maxTiles),
-                \(s.rollUp.rawValue), \(s.timeoutMilliseconds), \(s.ratePerMinute), \(s.maxInFlight), \(s.ordered),
-                \(s.retryScheduleMilliseconds)::int[])
-            ON CONFLICT (tenant, name) DO UPDATE SET url = EXCLUDED.url, method = EXCLUDED.method,
-                headers = EXCLUDED.headers, kind = EXCLUDED.kind, layers = EXCLUDED.layers, filter = EXCLUDED.filter,
-                format = EXCLUDED.format, compression = EXCLUDED.compression, debounce_ms = EXCLUDED.debounce_ms,
-                max_delay_ms = EXCLUDED.max_delay_ms, max_tiles = EXCLUDED.max_tiles, rollup = EXCLUDED.rollup,
-                timeout_ms = EXCLUDED.timeout_ms, rate_per_minute = EXCLUDED.rate_per_minute,
-                max_in_flight = EXCLUDED.max_in_flight, ordered = EXCLUDED.ordered,
-                retry_schedule_ms = EXCLUDED.retry_schedule_ms, updated_at = now()
-            """,
-            logger: logger
-        )
+        _ = try await insert(definition, tenant: tenant, replacing: true, on: connection, logger: logger)
         if let secret {
             return try await rotate(
                 .name(s.name, tenant: tenant),
@@ -331,6 +284,53 @@ public struct SubscriptionStore: Sendable {
             logger: logger
         )
         return nil
+    }
+
+    /// Writes a subscription of `tenant` with every setting of `definition`, creating the tenant if
+    /// needed. With `replacing`, one of the same name is updated instead (its status is left alone);
+    /// without, the name's uniqueness is the database's to enforce (23505).
+    static func insert(
+        _ s: SubscriptionDefinition,
+        tenant: String,
+        replacing: Bool,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Subscription {
+        try await connection.perform(
+            "INSERT INTO tessera.tenants (name) VALUES (\(tenant)) ON CONFLICT DO NOTHING",
+            logger: logger
+        )
+        let onConflict =
+            replacing
+            ? """
+            ON CONFLICT (tenant, name) DO UPDATE SET url = EXCLUDED.url, method = EXCLUDED.method,
+                headers = EXCLUDED.headers, kind = EXCLUDED.kind, layers = EXCLUDED.layers, filter = EXCLUDED.filter,
+                format = EXCLUDED.format, compression = EXCLUDED.compression, debounce_ms = EXCLUDED.debounce_ms,
+                max_delay_ms = EXCLUDED.max_delay_ms, max_tiles = EXCLUDED.max_tiles, rollup = EXCLUDED.rollup,
+                timeout_ms = EXCLUDED.timeout_ms, rate_per_minute = EXCLUDED.rate_per_minute,
+                max_in_flight = EXCLUDED.max_in_flight, ordered = EXCLUDED.ordered,
+                retry_schedule_ms = EXCLUDED.retry_schedule_ms, updated_at = now()
+            """ : ""
+        let rows = try await connection.query(
+            """
+            WITH s AS (
+                INSERT INTO tessera.subscriptions (tenant, name, url, method, headers, kind, layers, filter, format,
+                    compression, debounce_ms, max_delay_ms, max_tiles, rollup, timeout_ms, rate_per_minute,
+                    max_in_flight, ordered, retry_schedule_ms)
+                VALUES (\(tenant), \(s.name), \(s.url), \(s.method.rawValue), \(Self.headersJSON(s.headers))::jsonb,
+                    \(s.kind.rawValue), \(s.layers), ST_GeomFromEWKB(\(Self.ewkb(s.filter))), \(s.format.rawValue),
+                    \(s.compression.rawValue), \(s.debounceMilliseconds), \(s.maxDelayMilliseconds), \(s.maxTiles),
+                    \(s.rollUp.rawValue), \(s.timeoutMilliseconds), \(s.ratePerMinute), \(s.maxInFlight), \(s.ordered),
+                    \(s.retryScheduleMilliseconds)::int[])
+                \(unescaped: onConflict)
+                RETURNING *
+            )
+            SELECT \(unescaped: Self.columns) FROM s
+            """,
+            logger: logger
+        )
+        for try await row in rows { return try subscription(row, logger: logger) }
+        throw DatabaseError(code: .database, message: "subscription '\(s.name)' was not written")
     }
 
     /// Every subscription, ordered by id, optionally only those of `kind` and not `disabled`; each with

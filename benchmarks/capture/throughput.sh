@@ -6,6 +6,7 @@
 #            processor running; per delivery, created_at minus the capture time of the oldest
 #            change it carries (commit -> queued), p50 and p99. Windows: debounce 0, max delay 0.
 # The edit workload is the pgbench script written below. Scratch database tessera_bench_flow.
+# TESSERA_BENCH_DRAIN_ONLY=1 stops after the drain (and prints serve's CPU time for it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . benchmarks/scratch-db.sh tessera_bench_flow
@@ -35,6 +36,14 @@ trap 'kill $serve 2>/dev/null || true' EXIT
 wait_drained
 end=$(date +%s.%N)
 echo "drain: $queued changes to deliveries in $(echo "$start $end" | awk '{printf "%.2f", $2 - $1}') s = $(echo "$queued $start $end" | awk '{printf "%.0f", $1 / ($3 - $2)}') features/s (includes process start)"
+echo "drain: tessera serve used $(awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$serve/stat") s of CPU"
+if [ -n "${TESSERA_BENCH_DRAIN_ONLY:-}" ]; then
+    kill $serve
+    wait $serve 2>/dev/null || true
+    trap - EXIT
+    psql "$admin" -qc "DROP DATABASE tessera_bench_flow WITH (FORCE)"
+    exit 0
+fi
 
 # Latency at a steady edit rate.
 psql "$db" -qc "DELETE FROM tessera.deliveries"

@@ -145,7 +145,8 @@ public struct SubscriptionStore: Sendable {
         let logger = logger
         let rotation = try await client.withConnection { c in
             try await Self.rotate(
-                .id(id, tenant: tenant),
+                id,
+                tenant: tenant,
                 to: secret,
                 overlap: overlap,
                 unlessCurrent: false,
@@ -179,12 +180,6 @@ public struct SubscriptionStore: Sendable {
 
     // MARK: - Inside a caller's transaction
 
-    /// Which subscription a statement is about.
-    public enum Selector: Sendable {
-        case id(UUID, tenant: String)
-        case name(String, tenant: String)
-    }
-
     /// What a rotation did.
     public struct Rotation: Sendable {
         /// False when `unlessCurrent` found the secret already current.
@@ -199,9 +194,10 @@ public struct SubscriptionStore: Sendable {
     /// once leave one current secret.
     /// - Parameter unlessCurrent: do nothing when `secret` is already current (a configuration file
     ///   read again at start).
-    /// - Returns: nil when there is no such subscription.
+    /// - Returns: nil when the tenant has no such subscription.
     public static func rotate(
-        _ subscription: Selector,
+        _ id: UUID,
+        tenant: String,
         to secret: [UInt8],
         overlap: Duration,
         unlessCurrent: Bool,
@@ -209,16 +205,11 @@ public struct SubscriptionStore: Sendable {
         logger: Logger
     ) async throws -> Rotation? {
         let overlapSeconds = Double(overlap.components.seconds) + Double(overlap.components.attoseconds) / 1e18
-        let (id, name, tenant): (UUID?, String?, String)
-        switch subscription {
-        case .id(let i, let t): (id, name, tenant) = (i, nil, t)
-        case .name(let n, let t): (id, name, tenant) = (nil, n, t)
-        }
         let rows = try await connection.query(
             """
             WITH sub AS (
                 SELECT id FROM tessera.subscriptions
-                WHERE tenant = \(tenant) AND (id = \(id) OR name = \(name))
+                WHERE tenant = \(tenant) AND id = \(id)
                 FOR UPDATE
             ), already AS (
                 SELECT 1 FROM tessera.subscription_secrets k JOIN sub ON k.subscription_id = sub.id
@@ -250,7 +241,7 @@ public struct SubscriptionStore: Sendable {
     /// Creates or updates the subscription a configuration file declares, by tenant and name, with every
     /// setting of `definition` (the file is the whole definition; its status is left alone). A new one
     /// without a `secret` gets a random secret; a `secret` is installed as the current one unless it
-    /// already is (see ``rotate(_:to:overlap:unlessCurrent:on:logger:)``).
+    /// already is (see ``rotate(_:tenant:to:overlap:unlessCurrent:on:logger:)``).
     /// - Returns: the rotation, when the secret was installed now.
     public static func declare(
         _ definition: SubscriptionDefinition,
@@ -260,11 +251,11 @@ public struct SubscriptionStore: Sendable {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Rotation? {
-        let s = definition
-        _ = try await insert(definition, tenant: tenant, replacing: true, on: connection, logger: logger)
+        let declared = try await insert(definition, tenant: tenant, replacing: true, on: connection, logger: logger)
         if let secret {
             return try await rotate(
-                .name(s.name, tenant: tenant),
+                declared.id,
+                tenant: tenant,
                 to: secret,
                 overlap: secretOverlap,
                 unlessCurrent: true,
@@ -277,9 +268,8 @@ public struct SubscriptionStore: Sendable {
         try await connection.perform(
             """
             INSERT INTO tessera.subscription_secrets (subscription_id, secret)
-            SELECT id, \(ByteBuffer(bytes: randomSecret()))
-            FROM tessera.subscriptions s WHERE tenant = \(tenant) AND name = \(s.name)
-                AND NOT EXISTS (SELECT 1 FROM tessera.subscription_secrets k WHERE k.subscription_id = s.id)
+            SELECT \(declared.id), \(ByteBuffer(bytes: randomSecret()))
+            WHERE NOT EXISTS (SELECT 1 FROM tessera.subscription_secrets k WHERE k.subscription_id = \(declared.id))
             """,
             logger: logger
         )

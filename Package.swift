@@ -68,6 +68,7 @@ let package = Package(
                 .embedInCode("Migrations/005_dispatch.sql"),
                 .embedInCode("Migrations/006_attempts_cascade.sql"),
                 .embedInCode("Migrations/007_delivery_output.sql"),
+                .embedInCode("Migrations/008_partition_maps.sql"),
             ]
         ),
         .target(
@@ -132,6 +133,7 @@ let package = Package(
             name: "TesseraServer",
             dependencies: [
                 "TesseraGeometry",
+                "TesseraGrids",
                 "TesseraPostgres",
                 "TesseraCatalog",
                 "TesseraDelivery",
@@ -223,7 +225,8 @@ let package = Package(
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "TesseraServer", "TesseraDelivery", "TesseraCatalog", "TesseraPostgres", "TesseraDatabaseTestSupport",
+                "TesseraServer", "TesseraDelivery", "TesseraCatalog", "TesseraGrids", "TesseraPostgres",
+                "TesseraDatabaseTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -245,7 +248,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraCatalogTests",
-            dependencies: ["TesseraCatalog", "TesseraGeometry"]
+            dependencies: [
+                "TesseraCatalog", "TesseraGeometry", "TesseraGrids", "TesseraPostgres", "TesseraDatabaseTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "TesseraAppTests",

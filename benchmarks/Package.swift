@@ -32,6 +32,13 @@ let package = Package(
             path: "Sources/h3-bench"
         ),
         .executableTarget(
+            name: "partition-bench",
+            dependencies: [
+                .product(name: "TesseraGrids", package: tessera)
+            ],
+            path: "Sources/partition-bench"
+        ),
+        .executableTarget(
             name: "s2-bench",
             dependencies: [
                 .product(name: "TesseraGrids", package: tessera),

@@ -30,6 +30,7 @@ public enum Migrator {
         Migration(version: 5, name: "dispatch", sql: text(PackageResources._05_dispatch_sql)),
         Migration(version: 6, name: "attempts_cascade", sql: text(PackageResources._06_attempts_cascade_sql)),
         Migration(version: 7, name: "delivery_output", sql: text(PackageResources._07_delivery_output_sql)),
+        Migration(version: 8, name: "partition_maps", sql: text(PackageResources._08_partition_maps_sql)),
     ]
 
     /// Brings the database's `tessera` schema up to date; returns the versions applied now.

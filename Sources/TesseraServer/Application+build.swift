@@ -39,6 +39,7 @@ public func buildRouter(
         deliveries: DeliveryLogStore(client: client, logger: logger),
         configuration: configuration
     ).addRoutes(to: v1)
+    PartitionController(maps: PartitionMapStore(client: client, logger: logger)).addRoutes(to: v1)
     return router
 }
 

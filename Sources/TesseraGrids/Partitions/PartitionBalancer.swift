@@ -5,16 +5,20 @@
 ///
 /// 1. **Hysteresis.** Nothing moves while the most loaded partition carries at most `threshold`
 ///    (default 1.1) times the mean and no single cell is hotter than a partition's share. Once a
-///    step starts, it aims lower, at `target` (default 1.04), so the map does not flap around the
+///    step starts, it aims lower, at `target` (default 1.02), so the map does not flap around the
 ///    threshold.
-/// 2. **Hot cells.** A cell carrying more than the mean is split: the sketch is asked to count its
-///    children (``Plan/refine``) while the grid allows finer cells (`finestLevel`), so the next
-///    steps can draw boundaries between them. A cell at the finest level is *spread*: its range is
-///    cut into key slices (a key, the hash of a device or feature id, always picks the same slice,
-///    so per-key order holds), and slices pass from the cell's owner to the nearest partitions with
-///    room, a few per step within the budget, until each of `⌈load / mean⌉` owners has its share.
+/// 2. **Hot cells.** A cell too big to place evenly (more than `splitShare`, a quarter of a
+///    partition's share; a cell near a whole share cannot be packed, so the issue's "hotter than a
+///    partition" is not enough) is split: the sketch is asked to count finer cells inside it
+///    (``Plan/refine``), as many levels down as make them small enough, while the grid allows
+///    (`finestLevel`), so the next steps can draw boundaries between them. A cell at the finest
+///    level carrying more than `spreadShare` (half a share) is *spread*: its range is cut into key
+///    slices (a key, the hash of a device or feature id, always picks the same slice, so per-key
+///    order holds), and slices pass from the cell's owner to the nearest partitions with room, a
+///    few per step within the budget, until each of `⌈load / (spreadShare × mean)⌉` owners has its
+///    share.
 /// 3. **Shedding.** While the most loaded partition is above the target and the step's budget
-///    (`maxMoveFraction`, default 5 % of the load) lasts, it gives the cells at one end of one of its
+///    (`maxMoveFraction`, default 4.5 % of the load) lasts, it gives the cells at one end of one of its
 ///    ranges to the partition with room whose range is nearest along the curve: to its neighbour on
 ///    that side when the neighbour has room (the neighbour's range simply grows), otherwise as a new
 ///    range at that end (a fragment close to home, since the curve keeps near positions near).
@@ -28,22 +32,32 @@ public struct PartitionBalancer: Sendable {
         /// Max / mean load above which a step rebalances.
         public var threshold: Double = 1.1
         /// Max / mean load a step aims for once it runs.
-        public var target: Double = 1.04
-        /// The share of the total load a step may move.
-        public var maxMoveFraction: Double = 0.05
-        /// A refined cell whose load falls under this share of the mean is counted as one again.
-        public var coarsenShare: Double = 0.25
+        public var target: Double = 1.02
+        /// The share of the load a step may move, in the decayed loads and in the open window's
+        /// alike: 4.5 %, a margin under 5 % for the gap between the sketch and the next window.
+        public var maxMoveFraction: Double = 0.045
+        /// A cell above this share of the mean is counted finer.
+        public var splitShare: Double = 0.25
+        /// A cell at the finest level above this share of the mean is spread by key.
+        public var spreadShare: Double = 0.5
+        /// A refined cell whose load falls under this share of the mean is counted as one again
+        /// (below `splitShare`, so a cell does not flap between the two).
+        public var coarsenShare: Double = 0.1
 
         public init(
             threshold: Double = 1.1,
-            target: Double = 1.04,
-            maxMoveFraction: Double = 0.05,
-            coarsenShare: Double = 0.25
+            target: Double = 1.02,
+            maxMoveFraction: Double = 0.045,
+            splitShare: Double = 0.25,
+            spreadShare: Double = 0.5,
+            coarsenShare: Double = 0.1
         ) {
             self.threshold = max(1, threshold)
             self.target = min(max(1, target), max(1, threshold))
             self.maxMoveFraction = min(1, max(0, maxMoveFraction))
-            self.coarsenShare = max(0, coarsenShare)
+            self.splitShare = max(0.01, splitShare)
+            self.spreadShare = max(0.01, spreadShare)
+            self.coarsenShare = min(max(0, coarsenShare), self.splitShare / 2)
         }
     }
 
@@ -51,22 +65,30 @@ public struct PartitionBalancer: Sendable {
     public struct Plan: Sendable {
         /// The next map (epoch + 1), or nil when nothing moved.
         public var map: PartitionMap?
-        /// Load moved to another partition, by the sketch's loads.
+        /// Load moved to another partition, by the sketch's decayed loads.
         public var movedLoad: Double = 0
-        /// The load the step saw.
+        /// The load the step saw (decayed).
         public var totalLoad: Double = 0
+        /// The same two for the open window alone.
+        public var movedRecentLoad: Double = 0
+        public var totalRecentLoad: Double = 0
         /// Max / mean before and after the step, by the sketch's loads.
         public var imbalanceBefore: Double = 1
         public var imbalanceAfter: Double = 1
-        /// Cells (sketch keys) whose children the sketch should count from now on.
-        public var refine: [UInt64] = []
+        /// Cells (sketch keys) to count finer from now on, and the level to count them at.
+        public var refine: [UInt64: Int] = [:]
         /// Refined cells the sketch should count as one again.
         public var coarsen: [UInt64] = []
         /// Cells spread over several partitions in this step.
         public var spread: [UInt64] = []
 
-        /// The share of the load moved.
-        public var movedFraction: Double { totalLoad > 0 ? movedLoad / totalLoad : 0 }
+        /// The share of the load moved: the larger of the decayed and the open window's share.
+        public var movedFraction: Double {
+            max(
+                totalLoad > 0 ? movedLoad / totalLoad : 0,
+                totalRecentLoad > 0 ? movedRecentLoad / totalRecentLoad : 0
+            )
+        }
     }
 
     public var configuration: Configuration
@@ -74,17 +96,18 @@ public struct PartitionBalancer: Sendable {
     public init(_ configuration: Configuration = Configuration()) { self.configuration = configuration }
 
     /// One rebalancing step of `map` under `load` (sorted by position, as the sketch gives it).
-    /// `refined` is the sketch's set of refined cells.
-    public func rebalance(_ map: PartitionMap, load: [LoadItem], refined: Set<UInt64> = []) -> Plan {
+    /// `refined` is the sketch's refined cells (``LoadSketch/refined``).
+    public func rebalance(_ map: PartitionMap, load: [LoadItem], refined: [UInt64: Int] = [:]) -> Plan {
         var work = Work(map: map, items: load)
         var plan = Plan()
         plan.totalLoad = work.total
+        plan.totalRecentLoad = work.recentTotal
         guard work.total > 0 else { return plan }
         let mean = work.total / Double(map.partitionCount)
         plan.imbalanceBefore = work.maxLoad / mean
 
         // Cells to count as one again: refined cells that cooled down.
-        for key in refined {
+        for key in refined.keys {
             let level = map.grid.level(ofKey: key)
             let load = work.load(in: map.grid.cellStart(key, level: level)...map.grid.cellEnd(key, level: level))
             if load < configuration.coarsenShare * mean { plan.coarsen.append(key) }
@@ -92,17 +115,29 @@ public struct PartitionBalancer: Sendable {
 
         // Hot cells: split while the grid allows, spread at the finest level.
         var hot: [Int] = []
-        for (index, item) in load.enumerated() where item.load > mean {
+        let split = configuration.splitShare * mean
+        let spreadAbove = configuration.spreadShare * mean
+        let branching = map.grid.system == .h3 ? 7.0 : 4.0
+        for (index, item) in load.enumerated() where item.cellLoad > split {
             guard let key = item.cell else { continue }
-            if map.grid.level(ofKey: key) < map.grid.finestLevel {
-                if !refined.contains(key) { plan.refine.append(key) }
-            } else {
+            let level = map.grid.level(ofKey: key)
+            if level < map.grid.finestLevel {
+                guard refined[key] == nil else { continue }
+                // Deep enough that the cells inside are likely under the split share.
+                var depth = 1
+                var cells = branching
+                while item.cellLoad / cells > split, depth < 30 {
+                    depth += 1
+                    cells *= branching
+                }
+                plan.refine[key] = min(map.grid.finestLevel, level + depth)
+            } else if item.cellLoad > spreadAbove {
                 hot.append(index)
             }
         }
         let hotSpreadNeeded = hot.contains { index in
             let item = load[index]
-            let wanted = Self.spreadWidth(item.load, mean: mean, partitions: map.partitionCount)
+            let wanted = Self.spreadWidth(item.load, share: spreadAbove, partitions: map.partitionCount)
             return work.spreadWidth(at: item.position) < wanted
         }
         guard plan.imbalanceBefore > configuration.threshold || hotSpreadNeeded else {
@@ -110,31 +145,35 @@ public struct PartitionBalancer: Sendable {
             return plan
         }
 
-        var budget = configuration.maxMoveFraction * work.total
+        var budget = Amount(
+            decayed: configuration.maxMoveFraction * work.total,
+            recent: configuration.maxMoveFraction * work.recentTotal
+        )
         for index in hot {
             let item = load[index]
-            let wanted = Self.spreadWidth(item.load, mean: mean, partitions: map.partitionCount)
+            let wanted = Self.spreadWidth(item.load, share: spreadAbove, partitions: map.partitionCount)
             let last = map.grid.cellEnd(item.position, level: map.grid.finestLevel)
             let moved = work.spread(item.position...last, width: wanted, target: mean, budget: budget)
-            if moved > 0, let key = item.cell { plan.spread.append(key) }
-            budget -= moved
-            plan.movedLoad += moved
+            if moved.decayed > 0, let key = item.cell { plan.spread.append(key) }
+            budget.subtract(moved)
+            plan.movedLoad += moved.decayed
+            plan.movedRecentLoad += moved.recent
         }
 
         let goal = configuration.target * mean
         var stuck = Set<Int>()
         var rounds = 0
-        while budget > 0, rounds < 16 * map.partitionCount + 64 {
+        while budget.decayed > 0, budget.recent >= 0, rounds < 16 * map.partitionCount + 64 {
             rounds += 1
             guard let giver = work.mostLoaded(excluding: stuck), work.loads[giver] > goal else { break }
-            let excess = work.loads[giver] - goal
-            let moved = work.shed(from: giver, amount: min(excess, budget), goal: goal, mean: mean)
-            if moved <= 0 {
+            let moved = work.shed(from: giver, goal: goal, mean: mean, budget: budget)
+            if moved.decayed <= 0 {
                 stuck.insert(giver)
                 continue
             }
-            budget -= moved
-            plan.movedLoad += moved
+            budget.subtract(moved)
+            plan.movedLoad += moved.decayed
+            plan.movedRecentLoad += moved.recent
         }
 
         plan.imbalanceAfter = work.maxLoad / mean
@@ -142,9 +181,28 @@ public struct PartitionBalancer: Sendable {
         return plan
     }
 
-    /// How many partitions a cell of `load` is spread over.
-    static func spreadWidth(_ load: Double, mean: Double, partitions: Int) -> Int {
-        min(partitions, max(1, Int((load / mean).rounded(.up))))
+    /// How many partitions a cell of `load` is spread over, `share` each at most.
+    static func spreadWidth(_ load: Double, share: Double, partitions: Int) -> Int {
+        min(partitions, max(1, Int((load / share).rounded(.up))))
+    }
+}
+
+/// Load in both measures: decayed, and the open window's.
+private struct Amount {
+    var decayed: Double
+    var recent: Double
+
+    static let zero = Amount(decayed: 0, recent: 0)
+
+    mutating func subtract(_ other: Amount) {
+        decayed -= other.decayed
+        recent -= other.recent
+    }
+
+    /// Whether `self + more` stays within `budget` (with a rounding allowance).
+    func fits(_ more: Amount, in budget: Amount) -> Bool {
+        decayed + more.decayed <= budget.decayed * (1 + 1e-12) + 1e-12
+            && recent + more.recent <= budget.recent * (1 + 1e-12) + 1e-12
     }
 }
 
@@ -154,10 +212,13 @@ private struct Work {
     var owners: [[Int]]
     let positions: [UInt64]
     let itemLoads: [Double]
+    let itemRecent: [Double]
     /// Prefix sums of the item loads: `prefix[i]` is the load of items `0..<i`.
     let prefix: [Double]
+    let recentPrefix: [Double]
     var loads: [Double]
     let total: Double
+    let recentTotal: Double
 
     init(map: PartitionMap, items: [LoadItem]) {
         let ranges = map.ranges
@@ -165,11 +226,19 @@ private struct Work {
         owners = ranges.map(\.owners)
         positions = items.map(\.position)
         itemLoads = items.map(\.load)
+        itemRecent = items.map(\.recent)
         var prefix = [0.0]
+        var recentPrefix = [0.0]
         prefix.reserveCapacity(items.count + 1)
-        for item in items { prefix.append(prefix.last! + item.load) }
+        recentPrefix.reserveCapacity(items.count + 1)
+        for item in items {
+            prefix.append(prefix.last! + item.load)
+            recentPrefix.append(recentPrefix.last! + item.recent)
+        }
         self.prefix = prefix
+        self.recentPrefix = recentPrefix
         total = prefix.last!
+        recentTotal = recentPrefix.last!
         loads = [Double](repeating: 0, count: map.partitionCount)
         for r in starts.indices {
             let span = itemSpan(of: r)
@@ -238,7 +307,7 @@ private struct Work {
     /// Spreads the cell `cell` over `width` partitions by key: the range gets slices (256, or more
     /// for a wider spread), first all its owner's, and slices pass to the nearest partitions with
     /// room, one slice's load at a time, while `budget` lasts. Returns the load moved.
-    mutating func spread(_ cell: ClosedRange<UInt64>, width: Int, target: Double, budget: Double) -> Double {
+    mutating func spread(_ cell: ClosedRange<UInt64>, width: Int, target: Double, budget: Amount) -> Amount {
         split(at: cell.lowerBound)
         if cell.upperBound < UInt64.max { split(at: cell.upperBound + 1) }
         let r = range(of: cell.lowerBound)
@@ -249,8 +318,9 @@ private struct Work {
         let width = min(width, slices.count)
         let span = itemSpan(of: r)
         let load = prefix[span.upperBound] - prefix[span.lowerBound]
-        let perSlice = load / Double(slices.count)
-        guard perSlice > 0 else { return 0 }
+        let recent = recentPrefix[span.upperBound] - recentPrefix[span.lowerBound]
+        let perSlice = Amount(decayed: load / Double(slices.count), recent: recent / Double(slices.count))
+        guard perSlice.decayed > 0 else { return .zero }
         // The owners: those the cell has, then partitions with room, nearest first.
         var members: [Int] = []
         for owner in slices where !members.contains(owner) { members.append(owner) }
@@ -271,20 +341,21 @@ private struct Work {
         }
         var held: [Int: Int] = [:]
         for owner in slices { held[owner, default: 0] += 1 }
-        var moved = 0.0
+        var moved = Amount.zero
         for index in slices.indices {
             let from = slices[index]
             guard held[from, default: 0] > quota[from, default: 0] else { continue }
             guard let to = members.first(where: { held[$0, default: 0] < quota[$0, default: 0] }) else { break }
-            guard moved + perSlice <= budget + 1e-9 * load else { break }
+            guard moved.fits(perSlice, in: budget) else { break }
             slices[index] = to
             held[from]! -= 1
             held[to, default: 0] += 1
-            loads[from] -= perSlice
-            loads[to] += perSlice
-            moved += perSlice
+            loads[from] -= perSlice.decayed
+            loads[to] += perSlice.decayed
+            moved.decayed += perSlice.decayed
+            moved.recent += perSlice.recent
         }
-        if moved > 0 { owners[r] = slices }
+        if moved.decayed > 0 { owners[r] = slices }
         return moved
     }
 
@@ -297,24 +368,29 @@ private struct Work {
         return out
     }
 
-    /// Moves up to `amount` of load off `giver`'s ranges to the nearest partitions below `goal`.
-    /// Returns the load moved (0 when no piece could move).
-    mutating func shed(from giver: Int, amount: Double, goal: Double, mean: Double) -> Double {
-        // Candidate (range, side, receiver, distance) for each of the giver's single-owner ranges.
+    /// Moves load off `giver`'s ranges towards `goal`, to the nearest partitions with room, within
+    /// `budget`. Returns the load moved (zero when no piece could move).
+    mutating func shed(from giver: Int, goal: Double, mean: Double, budget: Amount) -> Amount {
         struct Option {
             var range: Int
             var left: Bool
             var receiver: Int
             var distance: Int
         }
+        let excess = loads[giver] - goal
+        let enough = min(excess, 0.2 * mean)
+        // Slices of spread cells first: handing keys over splits no region.
+        let sliced = moveSlices(from: giver, excess: excess, goal: goal, enough: enough, budget: budget)
+        if sliced.decayed > 0 { return sliced }
         var options: [Option] = []
-        let minimum = min(amount, 0.2 * mean)
+        var biggest: Int? = nil
         for r in owners.indices where owners[r] == [giver] && !itemSpan(of: r).isEmpty {
+            if biggest.map({ itemSpan(of: $0).count < itemSpan(of: r).count }) ?? true { biggest = r }
             for left in [true, false] {
                 var index = left ? r - 1 : r + 1
                 while index >= 0 && index < owners.count {
                     let list = owners[index]
-                    if list.count == 1, list[0] != giver, goal - loads[list[0]] >= minimum {
+                    if list.count == 1, list[0] != giver, loads[list[0]] < goal {
                         options.append(Option(range: r, left: left, receiver: list[0], distance: abs(index - r)))
                         break
                     }
@@ -322,62 +398,125 @@ private struct Work {
                 }
             }
         }
-        if options.isEmpty {
-            // Nobody with real room near: the partition with the most room anywhere takes a piece at
-            // the giver's biggest range.
-            guard let receiver = loads.indices.filter({ $0 != giver }).min(by: { loads[$0] < loads[$1] }),
-                goal - loads[receiver] > 0,
-                let r = owners.indices.filter({ owners[$0] == [giver] }).max(by: {
-                    itemSpan(of: $0).count < itemSpan(of: $1).count
-                })
-            else { return 0 }
-            options = [Option(range: r, left: true, receiver: receiver, distance: Int.max)]
+        // The partition with the most room anywhere, at the giver's biggest range, as the last resort.
+        if let r = biggest, let receiver = loads.indices.filter({ $0 != giver }).min(by: { loads[$0] < loads[$1] }),
+            loads[receiver] < goal
+        {
+            options.append(Option(range: r, left: true, receiver: receiver, distance: Int.max))
         }
-        options.sort { ($0.distance, loads[$0.receiver]) < ($1.distance, loads[$1.receiver]) }
+        // Receivers with real room first, then the nearest.
+        options.sort {
+            (goal - loads[$0.receiver] >= enough ? 0 : 1, $0.distance, loads[$0.receiver])
+                < (goal - loads[$1.receiver] >= enough ? 0 : 1, $1.distance, loads[$1.receiver])
+        }
         for option in options {
-            let room = goal - loads[option.receiver]
-            let moved = carve(option.range, left: option.left, to: option.receiver, upTo: min(amount, room))
-            if moved > 0 {
-                loads[giver] -= moved
-                loads[option.receiver] += moved
+            let receiver = option.receiver
+            let limit = min(excess, goal - loads[receiver], budget.decayed)
+            // One cell bigger than the room still goes when the pair ends more even than it began.
+            let single = min(budget.decayed, max(limit, (loads[giver] - loads[receiver]) / 2))
+            let moved = carve(
+                option.range,
+                left: option.left,
+                to: receiver,
+                limit: limit,
+                single: single,
+                budget: budget
+            )
+            if moved.decayed > 0 {
+                loads[giver] -= moved.decayed
+                loads[receiver] += moved.decayed
                 return moved
             }
         }
-        return 0
+        return .zero
     }
 
-    /// Gives the items at one end of range `r` to `receiver`, as many as fit in `limit` (at least
-    /// the first, if it alone fits), and returns their load.
-    mutating func carve(_ r: Int, left: Bool, to receiver: Int, upTo limit: Double) -> Double {
+    /// Hands some of `giver`'s slices in a spread range to the nearest partition with room.
+    mutating func moveSlices(from giver: Int, excess: Double, goal: Double, enough: Double, budget: Amount)
+        -> Amount
+    {
+        for r in owners.indices where owners[r].count > 1 && owners[r].contains(giver) {
+            let span = itemSpan(of: r)
+            let count = Double(owners[r].count)
+            let perSlice = Amount(
+                decayed: (prefix[span.upperBound] - prefix[span.lowerBound]) / count,
+                recent: (recentPrefix[span.upperBound] - recentPrefix[span.lowerBound]) / count
+            )
+            guard perSlice.decayed > 0 else { continue }
+            let distances = distances(from: r)
+            let candidates = loads.indices.filter { $0 != giver && loads[$0] < goal }
+                .sorted {
+                    (goal - loads[$0] >= enough ? 0 : 1, distances[$0], loads[$0])
+                        < (goal - loads[$1] >= enough ? 0 : 1, distances[$1], loads[$1])
+                }
+            for receiver in candidates {
+                let limit = min(excess, goal - loads[receiver], budget.decayed)
+                var n = Int(limit / perSlice.decayed)
+                if n == 0, perSlice.decayed <= (loads[giver] - loads[receiver]) / 2 { n = 1 }
+                var moved = Amount.zero
+                var slices = owners[r]
+                for index in slices.indices where n > 0 && slices[index] == giver {
+                    guard moved.fits(perSlice, in: budget) else { break }
+                    slices[index] = receiver
+                    moved.decayed += perSlice.decayed
+                    moved.recent += perSlice.recent
+                    n -= 1
+                }
+                if moved.decayed > 0 {
+                    owners[r] = slices
+                    loads[giver] -= moved.decayed
+                    loads[receiver] += moved.decayed
+                    return moved
+                }
+            }
+        }
+        return .zero
+    }
+
+    /// Gives the items at one end of range `r` to `receiver`: as many as fit in `limit`, or, when the
+    /// first alone does not, that one if it fits in `single`; always within `budget`. Returns their load.
+    mutating func carve(_ r: Int, left: Bool, to receiver: Int, limit: Double, single: Double, budget: Amount)
+        -> Amount
+    {
         let span = itemSpan(of: r)
-        guard !span.isEmpty, limit > 0 else { return 0 }
-        var taken = 0.0
+        guard !span.isEmpty else { return .zero }
+        var taken = Amount.zero
+        func item(_ k: Int) -> Amount { Amount(decayed: itemLoads[k], recent: itemRecent[k]) }
+        func fits(_ k: Int) -> Bool {
+            let next = item(k)
+            guard taken.fits(next, in: budget) else { return false }
+            return taken.decayed + next.decayed <= limit
+        }
+        var k = left ? span.lowerBound : span.upperBound
         if left {
-            var k = span.lowerBound
-            while k < span.upperBound, taken + itemLoads[k] <= limit {
-                taken += itemLoads[k]
+            while k < span.upperBound, fits(k) {
+                taken.decayed += itemLoads[k]
+                taken.recent += itemRecent[k]
                 k += 1
             }
-            guard taken > 0 else { return 0 }
-            if k == span.upperBound {
-                owners[r] = [receiver]
-            } else {
-                let cut = positions[k]
-                split(at: cut)
-                owners[r] = [receiver]
+            if taken.decayed == 0, k < span.upperBound, itemLoads[k] <= single, taken.fits(item(k), in: budget) {
+                taken = item(k)
+                k += 1
             }
+            guard taken.decayed > 0 else { return .zero }
+            if k < span.upperBound { split(at: positions[k]) }
+            owners[r] = [receiver]
         } else {
-            var k = span.upperBound
-            while k > span.lowerBound, taken + itemLoads[k - 1] <= limit {
-                taken += itemLoads[k - 1]
+            while k > span.lowerBound, fits(k - 1) {
+                taken.decayed += itemLoads[k - 1]
+                taken.recent += itemRecent[k - 1]
                 k -= 1
             }
-            guard taken > 0 else { return 0 }
+            if taken.decayed == 0, k > span.lowerBound, itemLoads[k - 1] <= single, taken.fits(item(k - 1), in: budget)
+            {
+                taken = item(k - 1)
+                k -= 1
+            }
+            guard taken.decayed > 0 else { return .zero }
             if k == span.lowerBound {
                 owners[r] = [receiver]
             } else {
-                let cut = positions[k]
-                split(at: cut)
+                split(at: positions[k])
                 owners[r + 1] = [receiver]
             }
         }

@@ -22,6 +22,10 @@ public struct PartitionMap: Hashable, Sendable {
     @usableFromInline let owners: [UInt32]
     /// The owner lists of spread ranges.
     @usableFromInline let spreads: [[UInt16]]
+    /// A first step for lookups: `buckets[b]` is the range holding position `b << bucketShift`, so a
+    /// lookup searches only the few ranges between two buckets.
+    @usableFromInline let buckets: [UInt32]
+    @usableFromInline let bucketShift: UInt64
 
     @usableFromInline static let spreadFlag: UInt32 = 1 << 31
 
@@ -94,6 +98,19 @@ public struct PartitionMap: Hashable, Sendable {
         self.starts = starts
         self.owners = owners
         self.spreads = spreads
+        // 2,048 buckets over the curve's used part (H3's 122 base cells, S2's six faces).
+        let shift = UInt64(max(0, 64 - grid.positionLimit.leadingZeroBitCount - 11))
+        var buckets: [UInt32] = []
+        let count = Int((grid.positionLimit - 1) >> shift) + 1
+        buckets.reserveCapacity(count)
+        var r = 0
+        for b in 0..<count {
+            let position = UInt64(b) << shift
+            while r + 1 < starts.count && starts[r + 1] <= position { r += 1 }
+            buckets.append(UInt32(r))
+        }
+        self.buckets = buckets
+        self.bucketShift = shift
     }
 
     private static func check(partitions: Int) throws(PartitionError) {
@@ -127,9 +144,19 @@ public struct PartitionMap: Hashable, Sendable {
     /// The index of the range holding `position`.
     @inlinable
     public func rangeIndex(of position: UInt64) -> Int {
-        starts.withUnsafeBufferPointer { s in
-            var base = 0
-            var n = s.count
+        let b = Int(truncatingIfNeeded: position >> bucketShift)
+        let low: Int
+        let high: Int
+        if b < buckets.count {
+            low = Int(buckets[b])
+            high = b + 1 < buckets.count ? Int(buckets[b + 1]) + 1 : starts.count
+        } else {
+            low = Int(buckets[buckets.count - 1])
+            high = starts.count
+        }
+        return starts.withUnsafeBufferPointer { s in
+            var base = low
+            var n = high - low
             while n > 1 {
                 let half = n >> 1
                 base = s[base &+ half] <= position ? base &+ half : base

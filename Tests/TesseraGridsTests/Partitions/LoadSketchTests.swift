@@ -32,11 +32,14 @@ import Testing
         var rng = SeededGenerator(seed: 17)
         let grid = try PartitionGrid(.s2, level: 13)
         var sketch = LoadSketch(grid: grid, capacity: 2_048, tailCapacity: 256, decay: 0.5)
+        var recent: [UInt64: Double] = [:]
         var exact: [UInt64: Double] = [:]
         for window in 0..<3 {
+            recent = [:]
             for position in Self.zipfStream(&rng, cells: 50_000, records: 100_000, grid: grid) {
                 sketch.record(position)
                 exact[grid.cellKey(position, level: grid.level), default: 0] += 1
+                recent[grid.cellKey(position, level: grid.level), default: 0] += 1
             }
             if window < 2 {
                 sketch.closeWindow()
@@ -46,7 +49,7 @@ import Testing
         let total = exact.values.reduce(0, +)
         #expect(abs(sketch.total - total) < 1e-6 * total)
         #expect(sketch.sizes.fine <= 2_048)
-        #expect(sketch.sizes.tail <= 256)
+        #expect(sketch.sizes.tail <= 3 * 256)
         let bound = sketch.errorBound
         #expect(bound == 2 * sketch.total / 2_048)
         var held = 0
@@ -63,6 +66,10 @@ import Testing
         // Every unit of load is somewhere: fine, tail or root.
         let listed = sketch.items.reduce(0) { $0 + $1.load }
         #expect(abs(listed - total) < 1e-6 * total)
+        // So is the open window's.
+        #expect(sketch.recentTotal == 100_000)
+        #expect(abs(sketch.items.reduce(0) { $0 + $1.recent } - 100_000) < 1e-6 * 100_000)
+        #expect(recent.values.reduce(0, +) == 100_000)
         #expect(zip(sketch.items, sketch.items.dropFirst()).allSatisfy { $0.position < $1.position })
     }
 

@@ -68,8 +68,8 @@ import Testing
             steps += 1
             #expect(next.epoch == map.epoch + 1)
             // Within the budget, by the balancer's count and by an independent one.
-            #expect(plan.movedFraction <= 0.05 + 1e-9)
-            #expect(Self.moved(map, next, items) <= 0.05 * total + 1e-6 * total)
+            #expect(plan.movedFraction <= 0.045 + 1e-9)
+            #expect(Self.moved(map, next, items) <= 0.045 * total + 1e-6 * total)
             // Every cell still has exactly one owner (no cell here is hot enough to spread), and the
             // loads add up: nothing lost, nothing counted twice.
             #expect(items.allSatisfy { next.owners(of: $0.position).count == 1 })
@@ -112,7 +112,7 @@ import Testing
         items.sort { $0.position < $1.position }
         // At level 13 with finer levels allowed: split (the sketch is asked to count children).
         let first = PartitionBalancer().rebalance(map, load: items)
-        #expect(first.refine == [grid.cellKey(stadium, level: 13)])
+        #expect(first.refine == [grid.cellKey(stadium, level: 13): 14])
         #expect(first.spread.isEmpty)
 
         // Counted at level 14, one child still carries it all: spread by key.
@@ -121,18 +121,22 @@ import Testing
         var current = map
         var spreadSeen = false
         for _ in 0..<30 {
-            let plan = PartitionBalancer().rebalance(current, load: items, refined: [grid.cellKey(stadium, level: 13)])
-            #expect(plan.movedFraction <= 0.05 + 1e-9)
+            let plan = PartitionBalancer().rebalance(
+                current,
+                load: items,
+                refined: [grid.cellKey(stadium, level: 13): 14]
+            )
+            #expect(plan.movedFraction <= 0.045 + 1e-9)
             if !plan.spread.isEmpty { spreadSeen = true }
             guard let next = plan.map else { break }
             current = next
         }
         #expect(spreadSeen)
-        // 400 of 1,200 is 2.7 partitions' worth: three owners with a third of the keys each, and a
-        // key always on the same one.
+        // 400 of 1,200 is 2.7 partitions' worth: it is spread over at least three owners (in half
+        // shares, then evened by handing slices over), and a key always lands on the same one.
         let slices = current.owners(of: stadium)
-        #expect(Set(slices).count == 3)
-        #expect(Set(slices).allSatisfy { owner in abs(slices.filter { $0 == owner }.count - 85) <= 1 })
+        #expect(slices.count == 256)
+        #expect(Set(slices).count >= 3)
         let key = PartitionKey.hash("device-7")
         #expect(current.partition(of: stadium, key: key) == current.partition(of: stadium + 1, key: key))
         #expect(Self.imbalance(Self.loads(current, items)) <= 1.1)
@@ -143,7 +147,7 @@ import Testing
         let map = try PartitionMap(uniform: grid, partitions: 4)
         let cell = grid.cellKey(5 << 61 | 12_345_678_901, level: 13)
         let items = [LoadItem(position: 0, load: 100, cell: nil)]
-        let plan = PartitionBalancer().rebalance(map, load: items, refined: [cell])
+        let plan = PartitionBalancer().rebalance(map, load: items, refined: [cell: 14])
         #expect(plan.coarsen == [cell])
     }
 }

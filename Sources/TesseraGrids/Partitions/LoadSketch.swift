@@ -171,7 +171,8 @@ public struct LoadSketch: Sendable {
     /// The load in curve order, one item per position. Each fine cell is an item at its first
     /// position; the load of a tail or root cell (blurred there by compaction) is shared equally
     /// among the fine cells held inside it, the places where load is known to arrive, or, when it
-    /// holds none, is an item of its own at the grid-level cell in its middle.
+    /// holds none, among its children (measured: sharing among the children always instead puts
+    /// GeoNames' long tail at 1.6–1.9 max/mean rather than 1.14–1.22).
     public var items: [LoadItem] {
         var out: [LoadItem] = []
         out.reserveCapacity(fine.count)
@@ -213,10 +214,20 @@ public struct LoadSketch: Sendable {
                         extra[index].recent += load.recent / count
                     }
                 } else {
-                    let middle = grid.cellStart(start + (end - start) / 2, level: grid.level)
-                    loose.append(
-                        LoadItem(position: middle, load: load.decayed, recent: load.recent, cell: nil, cellLoad: 0)
-                    )
+                    // Shared equally among the cell's children, at their first positions.
+                    let children = grid.system == .h3 ? 7 : 4
+                    let step = grid.mask(at: level + 1) &+ 1
+                    for child in 0..<children {
+                        loose.append(
+                            LoadItem(
+                                position: start &+ UInt64(child) &* step,
+                                load: load.decayed / Double(children),
+                                recent: load.recent / Double(children),
+                                cell: nil,
+                                cellLoad: 0
+                            )
+                        )
+                    }
                 }
             }
         }
@@ -224,20 +235,26 @@ public struct LoadSketch: Sendable {
             out[index].load += extra[index].decayed
             out[index].recent += extra[index].recent
         }
-        guard !loose.isEmpty else { return out }
         out.append(contentsOf: loose)
         out.sort { $0.position < $1.position }
+        // One item per position (a refined cell's own entry starts where its first child does; a
+        // child share can fall on a fine cell): the balancer cuts only between positions. The item
+        // keeps the finest cell there, and that cell's own load is what makes it hot.
         var merged: [LoadItem] = []
         merged.reserveCapacity(out.count)
         for item in out {
-            if let last = merged.last, last.position == item.position {
-                merged[merged.count - 1].load += item.load
-                merged[merged.count - 1].recent += item.recent
-                merged[merged.count - 1].cellLoad += item.cellLoad
-                if merged[merged.count - 1].cell == nil { merged[merged.count - 1].cell = item.cell }
-            } else {
+            guard let last = merged.last, last.position == item.position else {
                 merged.append(item)
+                continue
             }
+            var combined = last
+            combined.load += item.load
+            combined.recent += item.recent
+            if let cell = item.cell, last.cell.map({ grid.level(ofKey: cell) > grid.level(ofKey: $0) }) ?? true {
+                combined.cell = cell
+                combined.cellLoad = item.cellLoad
+            }
+            merged[merged.count - 1] = combined
         }
         return merged
     }

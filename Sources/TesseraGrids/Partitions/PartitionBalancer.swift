@@ -109,8 +109,11 @@ public struct PartitionBalancer: Sendable {
         // Cells to count as one again: refined cells that cooled down.
         for key in refined.keys {
             let level = map.grid.level(ofKey: key)
-            let load = work.load(in: map.grid.cellStart(key, level: level)...map.grid.cellEnd(key, level: level))
-            if load < configuration.coarsenShare * mean { plan.coarsen.append(key) }
+            let first = map.grid.cellStart(key, level: level)
+            let last = map.grid.cellEnd(key, level: level)
+            // Not while the map draws a boundary inside it: its load would be charged to one side.
+            guard work.range(of: first) == work.range(of: last) else { continue }
+            if work.load(in: first...last) < configuration.coarsenShare * mean { plan.coarsen.append(key) }
         }
 
         // Hot cells: split while the grid allows, spread at the finest level.
@@ -451,7 +454,8 @@ private struct Work {
                 }
             for receiver in candidates {
                 let limit = min(excess, goal - loads[receiver], budget.decayed)
-                var n = Int(limit / perSlice.decayed)
+                // Clamped before converting: a cooled spread cell's slices can weigh almost nothing.
+                var n = Int(min(limit / perSlice.decayed, Double(owners[r].count)))
                 if n == 0, perSlice.decayed <= (loads[giver] - loads[receiver]) / 2 { n = 1 }
                 var moved = Amount.zero
                 var slices = owners[r]

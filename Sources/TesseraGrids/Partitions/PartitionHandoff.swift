@@ -5,7 +5,12 @@
 /// `q`'s deliveries routed with epoch `e` or later wait until no delivery of `p` routed with an
 /// epoch before `e` is left undelivered. Deliveries of one partition go in order already, so a
 /// key's events, which before the move went to `p` and after it go to `q`, reach the consumers in
-/// commit order; chains of moves (`p → q` at `e`, `q → r` at `e + 1`) follow by induction.
+/// commit order. The gate is transitive: for a chain of moves (`p → q` at `e`, `q → r` at `e + 1`)
+/// `r` also waits for what `q` had to wait for, so a key whose events skipped `q` entirely (none
+/// during epoch `e`) still cannot overtake its events left in `p`.
+///
+/// A partition's deliveries must be routed with non-decreasing epochs (route inside the transaction
+/// that reads the current map and enqueues), or two partitions could wait for each other.
 ///
 /// The wait is per pair of partitions, not per key, so it is coarse but needs no per-key state: a
 /// receiving partition stalls for at most the giver's backlog at the time of the move, and only for
@@ -40,18 +45,46 @@ public struct PartitionHandoff: Hashable, Sendable {
     /// Whether `partition`'s deliveries routed with `epoch` may go, given the oldest epoch still
     /// undelivered per partition (absent: nothing undelivered).
     public func mayRelease(partition: Int, epoch: Int64, oldestUndelivered: [Int: Int64]) -> Bool {
-        for edge in edges where edge.to == partition && edge.epoch <= epoch {
-            if let oldest = oldestUndelivered[edge.from], oldest < edge.epoch { return false }
+        guard let blocked = heldFrom(oldestUndelivered)[partition] else { return true }
+        return epoch < blocked
+    }
+
+    /// Per partition, the first epoch whose deliveries must still wait (absent: none wait).
+    ///
+    /// One pass over the hand-offs in epoch order: a hand-off `p → q` at `e` holds `q` from `e` on
+    /// when `p` still has deliveries from before `e`, or when `p` itself was held before `e`.
+    public func heldFrom(_ oldestUndelivered: [Int: Int64]) -> [Int: Int64] {
+        var held: [Int: Int64] = [:]
+        var index = 0
+        let sorted = edges.sorted { $0.epoch < $1.epoch }
+        while index < sorted.count {
+            // Hand-offs of one epoch see only what held before that epoch.
+            let epoch = sorted[index].epoch
+            var next = index
+            var found: [(Int, Int64)] = []
+            while next < sorted.count && sorted[next].epoch == epoch {
+                let edge = sorted[next]
+                let dirty = oldestUndelivered[edge.from].map { $0 < epoch } ?? false
+                let inherited = held[edge.from].map { $0 < epoch } ?? false
+                if dirty || inherited { found.append((edge.to, epoch)) }
+                next += 1
+            }
+            for (to, from) in found where held[to].map({ from < $0 }) ?? true { held[to] = from }
+            index = next
         }
-        return true
+        return held
     }
 
     /// Forgets the hand-offs that can no longer hold anything back: their giver has nothing left
-    /// from before them.
+    /// from before them, and neither has anyone the giver was waiting for.
     public mutating func prune(oldestUndelivered: [Int: Int64]) {
-        edges.removeAll { edge in
-            guard let oldest = oldestUndelivered[edge.from] else { return true }
-            return oldest >= edge.epoch
+        var kept: [Edge] = []
+        for edge in edges.sorted(by: { $0.epoch < $1.epoch }) {
+            let clean = oldestUndelivered[edge.from].map { $0 >= edge.epoch } ?? true
+            // An edge into the giver that is still kept carries a wait this one passes on.
+            let inherited = kept.contains { $0.to == edge.from && $0.epoch < edge.epoch }
+            if !clean || inherited { kept.append(edge) }
         }
+        edges = kept
     }
 }

@@ -75,6 +75,10 @@ extension PartitionMap {
             }
             let byte = bytes[offset]
             offset += 1
+            // The tenth byte holds only the top bit; a last byte of 0 after others is not minimal.
+            guard shift < 63 || byte <= 1, byte != 0 || shift == 0 else {
+                throw PartitionError(.malformedEncoding, "map: malformed number at byte \(offset - 1)")
+            }
             value |= UInt64(byte & 0x7f) << shift
             if byte & 0x80 == 0 { break }
             shift += 7

@@ -66,10 +66,19 @@ public struct PartitionMap: Hashable, Sendable {
         starts.reserveCapacity(ranges.count)
         owners.reserveCapacity(ranges.count)
         for (index, range) in ranges.enumerated() {
-            if let last = starts.last, range.start <= last {
-                throw PartitionError(.invalidMap, "ranges[\(index)]: start \(range.start) does not follow \(last)")
+            if index > 0, range.start <= ranges[index - 1].start {
+                throw PartitionError(
+                    .invalidMap,
+                    "ranges[\(index)]: start \(range.start) does not follow \(ranges[index - 1].start)"
+                )
             }
             guard !range.owners.isEmpty else { throw PartitionError(.invalidMap, "ranges[\(index)]: no owner") }
+            guard range.owners.count <= Self.maximumPartitions else {
+                throw PartitionError(
+                    .invalidMap,
+                    "ranges[\(index)]: \(range.owners.count) slices, more than \(Self.maximumPartitions)"
+                )
+            }
             for owner in range.owners where !(0..<partitions).contains(owner) {
                 throw PartitionError(.invalidMap, "ranges[\(index)]: partition \(owner) is outside 0..<\(partitions)")
             }

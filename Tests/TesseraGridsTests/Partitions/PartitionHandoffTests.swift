@@ -98,6 +98,22 @@ import Testing
         #expect(delivered.values.contains { $0 != $0.sorted() })
     }
 
+    /// A key that sent nothing while it belonged to the middle partition of a chain of moves.
+    @Test func aChainOfMovesHoldsAKeyThatSkippedTheMiddle() {
+        // Event 1 went to p (0) at epoch 1 and is still queued; epoch 2 moved the key to q (1),
+        // which got nothing and is empty; epoch 3 moved it to r (2), where event 2 waits.
+        var handoff = PartitionHandoff(edges: [
+            PartitionHandoff.Edge(epoch: 2, from: 0, to: 1), PartitionHandoff.Edge(epoch: 3, from: 1, to: 2),
+        ])
+        #expect(!handoff.mayRelease(partition: 2, epoch: 3, oldestUndelivered: [0: 1]))
+        // The first edge cannot be forgotten while p holds epoch 1, nor the second, which inherits it.
+        handoff.prune(oldestUndelivered: [0: 1])
+        #expect(handoff.edges.count == 2)
+        #expect(handoff.mayRelease(partition: 2, epoch: 3, oldestUndelivered: [:]))
+        handoff.prune(oldestUndelivered: [:])
+        #expect(handoff.edges.isEmpty)
+    }
+
     @Test func pruningForgetsOnlyWhatCanNoLongerWait() {
         var handoff = PartitionHandoff(edges: [
             PartitionHandoff.Edge(epoch: 3, from: 0, to: 1), PartitionHandoff.Edge(epoch: 5, from: 2, to: 1),

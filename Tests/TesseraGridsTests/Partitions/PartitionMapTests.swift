@@ -84,6 +84,13 @@ import Testing
             [PartitionRange(start: 0, owners: [0]), PartitionRange(start: 9, owners: [4])],
             [PartitionRange(start: 0, owners: [])],
             [PartitionRange(start: 0, owners: [1, -1])],
+            // Out of order after a range that merges into its neighbour.
+            [
+                PartitionRange(start: 0, owners: [0]), PartitionRange(start: 10, owners: [0]),
+                PartitionRange(start: 5, owners: [1]),
+            ],
+            // More slices than the stored form allows.
+            [PartitionRange(start: 0, owners: (0..<4097).map { $0 % 4 })],
         ]
         for ranges in cases {
             #expect(throws: PartitionError.self) {
@@ -170,6 +177,11 @@ import Testing
             wrongVersion[2] = 9
             #expect(throws: PartitionError.self) { try PartitionMap(encoded: wrongVersion) }
             #expect(throws: PartitionError.self) { try PartitionMap(encoded: [0x54, 0x50]) }
+            // Numbers that overflow 64 bits, or are not minimal, are refused.
+            let header = Array(bytes.prefix(6))
+            let overflow = header + [UInt8](repeating: 0xff, count: 9) + [0x7f]
+            #expect(throws: PartitionError.self) { try PartitionMap(encoded: overflow) }
+            #expect(throws: PartitionError.self) { try PartitionMap(encoded: header + [0x80, 0x00]) }
         }
     }
 }

@@ -98,7 +98,7 @@ struct Generator {
                     "the geonames scenario needs a CSV of lat,lng,population (benchmarks/partitions/run.sh writes it)"
                 )
             }
-            for line in text.split(separator: "\n") {
+            for line in text.split(whereSeparator: \.isNewline) {
                 let f = line.split(separator: ",")
                 guard f.count == 3, let la = Double(f[0]), let lo = Double(f[1]), let pop = Double(f[2]), pop > 0 else {
                     continue
@@ -106,6 +106,7 @@ struct Generator {
                 // A town's people spread over about 1 km per 100,000 inhabitants' square root.
                 real.add(lat: la, lng: lo, sigma: 0.01 * max(0.3, (pop / 100_000).squareRoot()), weight: pop)
             }
+            guard !real.lat.isEmpty else { throw BenchError("\(path) has no lat,lng,population line") }
         }
     }
 

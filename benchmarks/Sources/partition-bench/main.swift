@@ -6,6 +6,8 @@
 // the worst after the first 10), coherence (the share of pairs of neighbouring active cells that land
 // in the same partition), load moved per window, lookups per second (one core), and for the moving
 // hot spot the windows each jump took to get back under 1.1.
+// Environment: SKETCH=N (the sketch's fine cells, default 65,536), DECAY=x (default 0.1), DEBUG=1
+// (the balancer's plan per window and the most loaded partition at the end).
 import Foundation
 import TesseraGrids
 

@@ -49,6 +49,41 @@ public struct PartitionMap: Hashable, Sendable {
         try self.init(grid: grid, partitions: partitions, epoch: epoch, ranges: ranges)
     }
 
+    /// A map cut along the curve at equal shares of `load` (sorted by position, as
+    /// ``LoadSketch/items`` gives it): the first map of a subscription that has load but no
+    /// consumers yet, when no budget on moved load applies. Boundaries fall on the items' cells; a
+    /// single item larger than a share ends up in one partition (the balancer spreads it later),
+    /// and partitions left without a range own nothing until the balancer gives them load. With no
+    /// load it is the uniform map.
+    /// - Throws: ``PartitionError`` `.invalidPartitionCount` outside 1...4096.
+    public init(balanced grid: PartitionGrid, partitions: Int, load: [LoadItem], epoch: Int64 = 1)
+        throws(PartitionError)
+    {
+        let total = load.reduce(0) { $0 + max(0, $1.load) }
+        guard total > 0, partitions > 1 else {
+            try self.init(uniform: grid, partitions: partitions, epoch: epoch)
+            return
+        }
+        try Self.check(partitions: partitions)
+        var ranges = [PartitionRange(start: 0, owners: [0])]
+        var cumulative = 0.0
+        var next = 1
+        for item in load {
+            // The item starts partition `next` once the load up to its middle reaches `next` shares.
+            let middle = cumulative + max(0, item.load) / 2
+            while next < partitions, middle >= total * Double(next) / Double(partitions) {
+                if item.position > ranges[ranges.count - 1].start {
+                    ranges.append(PartitionRange(start: item.position, owners: [next]))
+                } else {
+                    ranges[ranges.count - 1].owners = [next]
+                }
+                next += 1
+            }
+            cumulative += max(0, item.load)
+        }
+        try self.init(grid: grid, partitions: partitions, epoch: epoch, ranges: ranges)
+    }
+
     /// A map from explicit ranges (as ``ranges`` returns them). Adjacent ranges with the same
     /// owners are merged.
     /// - Throws: ``PartitionError`` `.invalidPartitionCount`, or `.invalidMap` for ranges that do
@@ -107,7 +142,7 @@ public struct PartitionMap: Hashable, Sendable {
         self.starts = starts
         self.owners = owners
         self.spreads = spreads
-        // 2,048 buckets over the curve's used part (H3's 122 base cells, S2's six faces).
+        // At most 2,048 buckets over the curve's used part: 1,952 for H3's base cells, 1,536 for S2.
         let shift = UInt64(max(0, 64 - grid.positionLimit.leadingZeroBitCount - 11))
         var buckets: [UInt32] = []
         let count = Int((grid.positionLimit - 1) >> shift) + 1

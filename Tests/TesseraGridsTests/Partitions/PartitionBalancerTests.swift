@@ -84,6 +84,31 @@ import Testing
         #expect(map.rangeCount <= 4 * 32)
     }
 
+    /// The first map of a subscription with load but no consumers: cut at equal shares.
+    @Test(arguments: PartitionGrid.System.allCases)
+    func aBalancedFirstMapIsEvenAtOnce(system: PartitionGrid.System) throws {
+        var rng = SeededGenerator(seed: 31)
+        let grid = try PartitionGrid(system, level: system == .h3 ? 7 : 13)
+        let items = try Self.cityLoad(&rng, grid: grid)
+        let map = try PartitionMap(balanced: grid, partitions: 32, load: items)
+        #expect(map.epoch == 1)
+        #expect(Self.imbalance(Self.loads(map, items)) <= 1.1)
+        #expect(map.ranges.allSatisfy { grid.cellStart($0.start, level: grid.level) == $0.start })
+        #expect(Set(map.ranges.flatMap(\.owners)).count == 32)
+        // Nothing to balance on: the uniform map.
+        #expect(
+            try PartitionMap(balanced: grid, partitions: 32, load: []) == PartitionMap(uniform: grid, partitions: 32)
+        )
+        // One item heavier than many shares: it lands in one partition, later ones still get the rest.
+        let lumpy = [
+            LoadItem(position: 0, load: 1, cell: nil), LoadItem(position: 1 << 40, load: 100, cell: nil),
+            LoadItem(position: 1 << 50, load: 1, cell: nil),
+        ]
+        let cut = try PartitionMap(balanced: grid, partitions: 8, load: lumpy)
+        #expect(cut.partition(of: 1 << 40) != cut.partition(of: 0))
+        #expect(cut.partition(of: 1 << 50) != cut.partition(of: 1 << 40))
+    }
+
     @Test func balancedLoadMovesNothing() throws {
         let grid = try PartitionGrid(.s2, level: 13)
         let map = try PartitionMap(uniform: grid, partitions: 16)

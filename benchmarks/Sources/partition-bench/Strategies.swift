@@ -110,7 +110,11 @@ final class TesseraStrategy: Strategy {
     var sketch: LoadSketch
     let balancer = PartitionBalancer()
     var plans: [PartitionBalancer.Plan] = []
-    init(grid: PartitionGrid, partitions: Int) throws {
+    /// Whether the first map is cut from the first window's load (a subscription with load but no
+    /// consumers yet) rather than kept uniform and balanced step by step.
+    let warm: Bool
+    init(grid: PartitionGrid, partitions: Int, warm: Bool = false) throws {
+        self.warm = warm
         map = try PartitionMap(uniform: grid, partitions: partitions)
         sketch = LoadSketch(
             grid: grid,
@@ -118,7 +122,7 @@ final class TesseraStrategy: Strategy {
             decay: Double(ProcessInfo.processInfo.environment["DECAY"] ?? "") ?? 0.1
         )
     }
-    var name: String { "Tessera partition map" }
+    var name: String { warm ? "Tessera, first map cut from window 0" : "Tessera partition map" }
     @inline(__always) func route(_ r: Routed) -> Int { map.partition(of: r.position, key: r.key) }
     func route(cell: UInt64) -> Int {
         // A cell key is a position inside the cell (H3: its last; S2: its centre).
@@ -126,6 +130,18 @@ final class TesseraStrategy: Strategy {
     }
     func endWindow(_ window: [Routed]) {
         for r in window { sketch.record(r.position) }
+        if warm, map.epoch == 1,
+            let first = try? PartitionMap(
+                balanced: map.grid,
+                partitions: map.partitionCount,
+                load: sketch.items,
+                epoch: 2
+            )
+        {
+            map = first
+            sketch.closeWindow()
+            return
+        }
         let plan = balancer.rebalance(map, load: sketch.items, refined: sketch.refined)
         if ProcessInfo.processInfo.environment["DEBUG"] != nil {
             let hottest = sketch.items.max { $0.cellLoad < $1.cellLoad }

@@ -4,7 +4,7 @@
 //                        [--scenario NAME]... [--geonames FILE]
 // Prints, per grid and scenario, for each strategy: max/mean load (mean of the last 5 windows, and
 // the worst after the first 10), coherence (the share of pairs of neighbouring active cells that land
-// in the same partition), load moved per window, lookups per second (one core), and for the moving
+// in the same partition), load and active cells moved per window, lookups per second (one core), and for the moving
 // hot spot the windows each jump took to get back under 1.1.
 // Environment: SKETCH=N (the sketch's fine cells, default 65,536), DECAY=x (default 0.1), DEBUG=1
 // (the balancer's plan per window and the most loaded partition at the end).
@@ -66,6 +66,7 @@ func neighbours(_ key: UInt64, _ grid: PartitionGrid) -> [UInt64] {
     ]
     var ratios = [[Double]](repeating: [], count: strategies.count)
     var moved = [[Double]](repeating: [], count: strategies.count)
+    var movedCells = [[Int]](repeating: [], count: strategies.count)
     var last: [Routed] = []
     let started = now()
     for window in 0..<windows {
@@ -93,8 +94,13 @@ func neighbours(_ key: UInt64, _ grid: PartitionGrid) -> [UInt64] {
             ratios[s].append(imbalance(loads))
             strategy.endWindow(routed)
             var changed = 0
-            for (i, r) in routed.enumerated() where strategy.route(r) != before[i] { changed += 1 }
+            var cellsChanged = Set<UInt64>()
+            for (i, r) in routed.enumerated() where strategy.route(r) != before[i] {
+                changed += 1
+                cellsChanged.insert(r.cell)
+            }
             moved[s].append(Double(changed) / Double(routed.count))
+            movedCells[s].append(cellsChanged.count)
         }
         last = routed
     }
@@ -142,8 +148,8 @@ func neighbours(_ key: UInt64, _ grid: PartitionGrid) -> [UInt64] {
     )
     print("")
     var header =
-        "| strategy | max/mean, last 5 windows | worst max/mean after window 10 | coherence | moved per window, max | mean | lookups/s |"
-    var rule = "| --- | --- | --- | --- | --- | --- | --- |"
+        "| strategy | max/mean, last 5 windows | worst max/mean after window 10 | coherence | moved per window, max | mean | cells moved per window, max | lookups/s |"
+    var rule = "| --- | --- | --- | --- | --- | --- | --- | --- |"
     if scenario == .movingHotSpot {
         header += " windows to get under 1.1 after each jump |"
         rule += " --- |"
@@ -158,17 +164,21 @@ func neighbours(_ key: UInt64, _ grid: PartitionGrid) -> [UInt64] {
         let coherence = pairs.isEmpty ? 1 : Double(same) / Double(pairs.count)
         // The warm start's first cut is the bootstrap, before any consumer holds state: not a step.
         let steps = (strategy as? TesseraStrategy)?.warm == true ? Array(moved[s].dropFirst()) : moved[s]
+        let cellSteps =
+            (strategy as? TesseraStrategy)?.warm == true ? Array(movedCells[s].dropFirst()) : movedCells[s]
+        let maxCells = cellSteps.max() ?? 0
         let maxMoved = (steps.max() ?? 0) * 100
         let meanMoved = steps.reduce(0, +) / Double(max(1, steps.count)) * 100
         let rate = lookups(strategy) / 1e6
         var line = String(
-            format: "| %@ | %.3f | %.3f | %.3f | %.1f %% | %.2f %% | %.1f M |",
+            format: "| %@ | %.3f | %.3f | %.3f | %.1f %% | %.2f %% | %d | %.1f M |",
             strategy.name,
             settled,
             worst,
             coherence,
             maxMoved,
             meanMoved,
+            maxCells,
             rate
         )
         if scenario == .movingHotSpot {

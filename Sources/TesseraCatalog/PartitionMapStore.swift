@@ -212,21 +212,15 @@ public struct PartitionMapStore: Sendable {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Int {
-        let rows = try await connection.query(
+        try await connection.perform(
             """
-            WITH gone AS (
-                DELETE FROM tessera.partition_maps
-                WHERE subscription_id = \(subscription) AND epoch < \(epoch)
-                  AND epoch < (SELECT max(epoch) FROM tessera.partition_maps WHERE subscription_id = \(subscription))
-                RETURNING 1
-            )
-            SELECT count(*)::int8 FROM gone
+            DELETE FROM tessera.partition_maps
+            WHERE subscription_id = \(subscription) AND epoch < \(epoch)
+              AND epoch < (SELECT max(epoch) FROM tessera.partition_maps WHERE subscription_id = \(subscription))
+            RETURNING 1
             """,
             logger: logger
         )
-        var deleted = 0
-        for try await n in rows.decode(Int.self) { deleted = n }
-        return deleted
     }
 
     /// Deletes the subscription's hand-offs of epochs before `epoch`. Call only once no delivery
@@ -240,19 +234,13 @@ public struct PartitionMapStore: Sendable {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Int {
-        let rows = try await connection.query(
+        try await connection.perform(
             """
-            WITH gone AS (
-                DELETE FROM tessera.partition_handoffs WHERE subscription_id = \(subscription) AND epoch < \(epoch)
-                RETURNING 1
-            )
-            SELECT count(*)::int8 FROM gone
+            DELETE FROM tessera.partition_handoffs WHERE subscription_id = \(subscription) AND epoch < \(epoch)
+            RETURNING 1
             """,
             logger: logger
         )
-        var deleted = 0
-        for try await n in rows.decode(Int.self) { deleted = n }
-        return deleted
     }
 
     // MARK: - Helpers

@@ -7,16 +7,24 @@ extension PostgresConnection {
     /// `query(_:logger:)` returns as soon as the answer starts; an error raised while the
     /// server produces rows (a `RAISE` inside a function called by a `SELECT`, say) only
     /// surfaces when the rows are read. Reading them here makes every failure a thrown error.
-    public func perform(_ query: PostgresQuery, logger: Logger) async throws {
-        for try await _ in try await self.query(query, logger: logger) {}
+    /// - Returns: how many rows the answer had (with `RETURNING`, how many rows it changed).
+    @discardableResult
+    public func perform(_ query: PostgresQuery, logger: Logger) async throws -> Int {
+        var rows = 0
+        for try await _ in try await self.query(query, logger: logger) { rows += 1 }
+        return rows
     }
 }
 
 extension PostgresClient {
     /// Runs a statement on a pooled connection and reads its whole answer (see
     /// ``PostgresNIO/PostgresConnection/perform(_:logger:)``).
-    public func perform(_ query: PostgresQuery, logger: Logger) async throws {
-        for try await _ in try await self.query(query, logger: logger) {}
+    /// - Returns: how many rows the answer had.
+    @discardableResult
+    public func perform(_ query: PostgresQuery, logger: Logger) async throws -> Int {
+        var rows = 0
+        for try await _ in try await self.query(query, logger: logger) { rows += 1 }
+        return rows
     }
 
     /// Runs `body` in a transaction on one pooled connection; rolls back and rethrows the
@@ -32,7 +40,7 @@ extension PostgresClient {
                 try await c.perform("COMMIT", logger: logger)
                 return value
             } catch {
-                try? await c.perform("ROLLBACK", logger: logger)
+                _ = try? await c.perform("ROLLBACK", logger: logger)
                 throw error
             }
         }

@@ -349,19 +349,13 @@ public enum DeliveryQueue {
 
     /// Returns deliveries whose lease ran out (their dispatcher died or hung) to the queue; returns how many.
     public static func reclaimExpiredLeases(on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        let rows = try await connection.query(
+        try await connection.perform(
             """
-            WITH expired AS (
-                UPDATE tessera.deliveries SET status = 'pending', lease_until = NULL
-                WHERE status = 'delivering' AND lease_until < now()
-                RETURNING 1
-            )
-            SELECT count(*)::int8 FROM expired
+            UPDATE tessera.deliveries SET status = 'pending', lease_until = NULL
+            WHERE status = 'delivering' AND lease_until < now()
+            RETURNING 1
             """,
             logger: logger
         )
-        var count = 0
-        for try await n in rows.decode(Int.self) { count = n }
-        return count
     }
 }

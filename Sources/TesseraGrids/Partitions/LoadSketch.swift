@@ -189,15 +189,7 @@ public struct LoadSketch: Sendable {
             )
         }
         out.sort { $0.position < $1.position }
-        func first(atOrAfter position: UInt64) -> Int {
-            var low = 0
-            var high = out.count
-            while low < high {
-                let middle = (low + high) / 2
-                if out[middle].position < position { low = middle + 1 } else { high = middle }
-            }
-            return low
-        }
+        func first(atOrAfter position: UInt64) -> Int { out.partitionPoint { $0.position < position } }
         var extra = [Load](repeating: Load(decayed: 0, recent: 0), count: out.count)
         var loose: [LoadItem] = []
         for table in coarse {

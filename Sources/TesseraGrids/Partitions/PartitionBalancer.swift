@@ -30,19 +30,19 @@ public struct PartitionBalancer: Sendable {
     /// What a step may do.
     public struct Configuration: Hashable, Sendable {
         /// Max / mean load above which a step rebalances.
-        public var threshold: Double = 1.1
+        public var threshold: Double
         /// Max / mean load a step aims for once it runs.
-        public var target: Double = 1.02
+        public var target: Double
         /// The share of the load a step may move, in the decayed loads and in the open window's
         /// alike: 4.5 %, a margin under 5 % for the gap between the sketch and the next window.
-        public var maxMoveFraction: Double = 0.045
+        public var maxMoveFraction: Double
         /// A cell above this share of the mean is counted finer.
-        public var splitShare: Double = 0.25
+        public var splitShare: Double
         /// A cell at the finest level above this share of the mean is spread by key.
-        public var spreadShare: Double = 0.5
+        public var spreadShare: Double
         /// A refined cell whose load falls under this share of the mean is counted as one again
         /// (below `splitShare`, so a cell does not flap between the two).
-        public var coarsenShare: Double = 0.1
+        public var coarsenShare: Double
 
         public init(
             threshold: Double = 1.1,
@@ -261,15 +261,7 @@ private struct Work {
     }
 
     /// The first item at or after `position`.
-    func firstItem(atOrAfter position: UInt64) -> Int {
-        var low = 0
-        var high = positions.count
-        while low < high {
-            let middle = (low + high) / 2
-            if positions[middle] < position { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
+    func firstItem(atOrAfter position: UInt64) -> Int { positions.partitionPoint { $0 < position } }
 
     func end(of r: Int) -> UInt64? { r + 1 < starts.count ? starts[r + 1] : nil }
 
@@ -287,15 +279,7 @@ private struct Work {
     }
 
     /// The index of the range holding `position`.
-    func range(of position: UInt64) -> Int {
-        var low = 0
-        var high = starts.count
-        while high - low > 1 {
-            let middle = (low + high) / 2
-            if starts[middle] <= position { low = middle } else { high = middle }
-        }
-        return low
-    }
+    func range(of position: UInt64) -> Int { max(0, starts.partitionPoint { $0 <= position } - 1) }
 
     func spreadWidth(at position: UInt64) -> Int { Set(owners[range(of: position)]).count }
 

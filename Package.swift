@@ -57,6 +57,7 @@ let package = Package(
             dependencies: [
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -69,6 +70,7 @@ let package = Package(
                 .embedInCode("Migrations/006_attempts_cascade.sql"),
                 .embedInCode("Migrations/007_delivery_output.sql"),
                 .embedInCode("Migrations/008_partition_maps.sql"),
+                .embedInCode("Migrations/009_instances.sql"),
             ]
         ),
         .target(
@@ -187,6 +189,9 @@ let package = Package(
             dependencies: [
                 "TesseraPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -56,7 +56,7 @@ public struct ChangeProcessor: Service {
     /// only a hint); keeps going while batches come back full.
     func processOnWakeups() async {
         var connection = DedicatedConnection(url: url, logger: logger)
-        var backoff = Backoff(initial: .milliseconds(200))
+        var backoff = Backoff()
         while !Task.isCancelled {
             await wakeup.wait(timeout: configuration.pollInterval)
             if Task.isCancelled { break }

@@ -37,7 +37,7 @@ public struct WindowFlusher: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var connection = DedicatedConnection(url: url, logger: logger)
-            var backoff = Backoff(initial: .milliseconds(200))
+            var backoff = Backoff()
             while !Task.isCancelled {
                 do {
                     let limit = configuration.batchSize

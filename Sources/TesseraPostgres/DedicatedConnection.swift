@@ -7,14 +7,17 @@ import Synchronization
 /// after any failure.
 ///
 /// The processor and the flusher each hold their own rather than sharing a pool: after the
-/// database restarts, the next call simply connects again. Every transaction also has a
-/// deadline; a transaction that outlives it (a connection wedged by a server that went away
-/// mid-answer) is abandoned with its connection, which the server then rolls back.
+/// database restarts, the next call simply connects again. A transaction fails the moment its
+/// connection closes (the server went away: closed, reset, or a keep-alive probe unanswered, see
+/// ``KeepAlive``), whatever it was waiting for. Every transaction also has a deadline, the last
+/// resort for a server that is up but silent: a transaction that outlives it is abandoned with its
+/// connection, which the server then rolls back.
 public struct DedicatedConnection: ~Copyable {
     let url: DatabaseURL
     let logger: Logger
     let deadline: Duration
     private var connection: PostgresConnection?
+    private var closed: CloseSignal?
     private var nextID = 1
 
     public init(url: DatabaseURL, deadline: Duration = .seconds(20), logger: Logger) {
@@ -23,8 +26,9 @@ public struct DedicatedConnection: ~Copyable {
         self.logger = logger
     }
 
-    /// Runs `body` in a transaction on the connection (opening it if needed). On any error,
-    /// or when the deadline passes, the connection is dropped, so the next call starts afresh.
+    /// Runs `body` in a transaction on the connection (opening it if needed). On any error, when the
+    /// connection closes, or when the deadline passes, the connection is dropped, so the next call
+    /// starts afresh.
     public mutating func withTransaction<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -35,19 +39,17 @@ public struct DedicatedConnection: ~Copyable {
                 let logger = self.logger
                 let id = nextID
                 // A connect attempt ends when cancelled (postgres-nio cancels it).
-                connection = try await withDeadline(deadline) {
-                    try await PostgresConnection.connect(
-                        configuration: url.connectionConfiguration(),
-                        id: id,
-                        logger: logger
-                    )
+                let opened = try await withDeadline(deadline) {
+                    try await url.connect(id: id, logger: logger)
                 }
+                connection = opened
+                closed = CloseSignal(opened.closeFuture)
             }
             let c = connection!
             let logger = self.logger
             // A query waiting on a silent server does not end when cancelled; closing its connection
             // fails it at once.
-            return try await withDeadline(deadline, abandon: { Self.close(c) }) {
+            return try await withDeadline(deadline, failingWhen: closed, abandon: { Self.close(c) }) {
                 try await c.withTransaction(logger: logger) { try await body($0) }
             }
         } catch {
@@ -60,14 +62,64 @@ public struct DedicatedConnection: ~Copyable {
     public mutating func close() {
         if let c = connection {
             connection = nil
+            closed = nil
             Self.close(c)
         }
     }
 
-    private static func close(_ c: PostgresConnection) {
-        // The callback holds `c` until the close completes: PostgresConnection asserts (in debug
-        // builds) that it is closed when it deinitialises.
-        (c.close() as EventLoopFuture<Void>).whenComplete { _ in _ = c }
+    private static func close(_ c: PostgresConnection) { drop(c) }
+}
+
+/// Closes `c` without waiting for the server to acknowledge.
+func drop(_ c: PostgresConnection) {
+    // The callback holds `c` until the close completes: PostgresConnection asserts (in debug
+    // builds) that it is closed when it deinitialises.
+    (c.close() as EventLoopFuture<Void>).whenComplete { _ in _ = c }
+}
+
+/// The connection closed while an operation used it.
+///
+/// Thrown at once rather than waiting for the operation: postgres-nio (1.33.2) never answers a query
+/// sent on a connection the server has already closed. Its `query` writes the request into the channel
+/// with no write promise, and a closed channel has dropped the handler that would fail it, so the
+/// query's own promise is never completed (seen as a 20 s wait for the deadline after every database
+/// restart: `ConnectionCloseTests`).
+public struct ConnectionClosed: Error, CustomStringConvertible {
+    public var description: String { "the database connection closed" }
+}
+
+/// Tells whoever is armed when a connection's close future completes. One per connection, so that a
+/// long-lived connection does not collect a callback per transaction.
+public final class CloseSignal: Sendable {
+    private struct State {
+        var closed = false
+        var handler: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
+
+    public init(_ closeFuture: EventLoopFuture<Void>) {
+        closeFuture.whenComplete { [self] _ in
+            let handler = state.withLock { state -> (@Sendable () -> Void)? in
+                state.closed = true
+                defer { state.handler = nil }
+                return state.handler
+            }
+            handler?()
+        }
+    }
+
+    /// Calls `handler` when the connection closes (at once when it has). Replaces any earlier one.
+    func arm(_ handler: @escaping @Sendable () -> Void) {
+        let closed = state.withLock { state -> Bool in
+            if !state.closed { state.handler = handler }
+            return state.closed
+        }
+        if closed { handler() }
+    }
+
+    func disarm() {
+        state.withLock { $0.handler = nil }
     }
 }
 
@@ -77,7 +129,8 @@ public struct DeadlineExceeded: Error, CustomStringConvertible {
     public var description: String { "no answer within \(deadline)" }
 }
 
-/// Runs `operation` and returns its result, or throws ``DeadlineExceeded`` once `deadline` passes.
+/// Runs `operation` and returns its result, or throws ``DeadlineExceeded`` once `deadline` passes, or
+/// ``ConnectionClosed`` as soon as `closed` fires.
 ///
 /// The timer and the wait for the result race in a task group, and the loser is cancelled: a
 /// successful operation leaves no timer behind. When the timer wins, or the caller is cancelled (a
@@ -88,6 +141,7 @@ public struct DeadlineExceeded: Error, CustomStringConvertible {
 /// `ServeResilienceTests.postgresStoppedMidStreamLosesNothing` when the group waited for it).
 public func withDeadline<T: Sendable>(
     _ deadline: Duration,
+    failingWhen closed: CloseSignal? = nil,
     abandon: @escaping @Sendable () -> Void = {},
     _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
@@ -104,6 +158,10 @@ public func withDeadline<T: Sendable>(
         work.cancel()
         outcome.settle(.failure(error))
     }
+    if let closed {
+        closed.arm { giveUp(ConnectionClosed()) }
+    }
+    defer { closed?.disarm() }
     return try await withTaskCancellationHandler {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await outcome.value() }

@@ -8,7 +8,7 @@ import ServiceLifecycle
 ///
 /// A notification is only a hint: whatever arrives while no listener is connected is lost,
 /// so the listener also signals after every (re)connect, and the woken stage polls anyway.
-/// Reconnects with ``Backoff`` (0.1 s doubling to 5 s) after any failure.
+/// Reconnects with ``Backoff`` (0.1 s doubling to 0.5 s) after any failure.
 public struct NotificationListener: Service {
     public let channel: String
     let url: DatabaseURL
@@ -27,18 +27,14 @@ public struct NotificationListener: Service {
     }
 
     func listenUntilCancelled() async throws {
-        var backoff = Backoff(initial: .milliseconds(100))
+        var backoff = Backoff()
         var attempt = 0
         let channel = self.channel
         while !Task.isCancelled {
             attempt += 1
             var failure: (any Error)?
             do {
-                let connection = try await PostgresConnection.connect(
-                    configuration: url.connectionConfiguration(),
-                    id: attempt,
-                    logger: logger
-                )
+                let connection = try await url.connect(id: attempt, logger: logger)
                 do {
                     try await connection.listen(on: channel) { notifications in
                         logger.debug("listening", metadata: ["channel": "\(channel)"])

@@ -78,6 +78,7 @@ enum Representation {
             ("status_code", .int(a.statusCode)),
             ("error", .string(a.error)),
             ("response_body", .string(a.responseBody)),
+            ("outcome_lost", .bool(a.outcomeLost)),
         ])
     }
 

@@ -28,7 +28,7 @@ import Testing
     static func config(url: String, directory: URL) throws -> String {
         let path = directory.appendingPathComponent("tessera-\(UUID().uuidString).json").path
         let text =
-            #"{"database_url": "\#(url)", "processor": {"batch_size": 300, "poll_interval_ms": 200, "flush_interval_ms": 50}, "api": {"listen": "127.0.0.1:0"}, "log_level": "warning"}"#
+            #"{"database_url": "\#(url)", "processor": {"batch_size": 300, "poll_interval_ms": 200, "flush_interval_ms": 50}, "api": {"listen": "127.0.0.1:0"}, "allow_networks": ["127.0.0.0/8"], "log_level": "warning"}"#
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

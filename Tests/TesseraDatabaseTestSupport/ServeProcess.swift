@@ -47,6 +47,9 @@ public final class ServeProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process?.isRunning ?? false }
 
+    /// The running process's id (0 when not running).
+    public var pid: Int32 { process?.processIdentifier ?? 0 }
+
     deinit { kill() }
 }
 

@@ -33,7 +33,7 @@ import Testing
             contentType: "application/json",
             contentEncoding: nil,
             output: WebhookOutput.name,
-            attempts: 0
+            attempt: 1
         )
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TesseraCatalog
+import TesseraDatabaseTestSupport
 import Testing
 
 @testable import TesseraDelivery

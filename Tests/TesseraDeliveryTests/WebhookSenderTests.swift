@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import TesseraDatabaseTestSupport
 import Testing
 
 @testable import TesseraDelivery

@@ -4,12 +4,12 @@ import Testing
 
 @Suite struct BackoffTests {
     @Test func doublesFromTheFirstDelayUpToTheCapAndStartsOverAfterASuccess() {
-        var backoff = Backoff(initial: .milliseconds(200))
+        var backoff = Backoff()
         let delays = (0..<8).map { _ in backoff.failed() }
-        #expect(delays == [200, 400, 800, 1600, 3200, 5000, 5000, 5000].map { Duration.milliseconds($0) })
+        #expect(delays == [100, 200, 400, 500, 500, 500, 500, 500].map { Duration.milliseconds($0) })
         #expect(backoff.failures == 8)
         backoff.succeeded()
-        #expect(backoff.failed() == .milliseconds(200))
+        #expect(backoff.failed() == .milliseconds(100))
     }
 
     @Test func aLongOutageDoesNotOverflow() {

@@ -12,9 +12,14 @@ import TesseraPostgres
 /// with a lease), as many per subscription as the ``DispatchScheduler`` allows; each claimed delivery is
 /// handed to the ``DeliveryOutput`` its row names (the ``WebhookOutput`` signs it and sends it through
 /// the shared ``WebhookSender``), whose callback accounts the outcome (no task per request); a second loop writes the outcomes in batches (attempt log, next attempt or final state),
-/// and the writer ends only once every claimed delivery is written. No transaction is open during HTTP. Leases that
-/// ran out (a dispatcher that died mid-send) are returned to the queue, so several dispatchers may share
-/// a database. On graceful shutdown claiming stops and the requests in flight finish and are recorded.
+/// and the writer ends only once every claimed delivery is written. No transaction is open during HTTP.
+///
+/// Several instances may share a database. Each claim names its instance (`instance`, kept alive by
+/// TesseraPostgres' `InstancePresence`); every `livenessInterval` the claim loop returns the deliveries
+/// of instances that stopped to the queue, and at start it does so at once, so a crashed instance's
+/// requests are sent again within seconds, numbered as the next attempt. Leases that ran out (an
+/// instance hung, or cut off from the database) are returned too, every `reclaimInterval`. On graceful
+/// shutdown claiming stops and the requests in flight finish and are recorded.
 public struct Dispatcher: Service {
     public struct Configuration: Sendable {
         /// Most deliveries claimed per transaction.
@@ -27,6 +32,11 @@ public struct Dispatcher: Service {
         public var subscriptionRefresh: Duration
         /// How often expired leases are returned to the queue.
         public var reclaimInterval: Duration
+        /// How often the deliveries of stopped instances are returned to the queue.
+        public var livenessInterval: Duration
+        /// After a database restart, how long an instance registered before it has to register again
+        /// before it is judged stopped.
+        public var restartGrace: Duration
         /// A lease lasts the subscription's timeout plus this margin.
         public var leaseMargin: Duration
         public var scheduler: DispatchScheduler.Configuration
@@ -40,6 +50,8 @@ public struct Dispatcher: Service {
             pollInterval: Duration = .milliseconds(100),
             subscriptionRefresh: Duration = .seconds(1),
             reclaimInterval: Duration = .seconds(5),
+            livenessInterval: Duration = .seconds(1),
+            restartGrace: Duration = .seconds(10),
             leaseMargin: Duration = .seconds(30),
             scheduler: DispatchScheduler.Configuration = .init(),
             retryAfterBounds: ClosedRange<Duration> = .zero ... .seconds(3600),
@@ -50,6 +62,8 @@ public struct Dispatcher: Service {
             self.pollInterval = pollInterval
             self.subscriptionRefresh = subscriptionRefresh
             self.reclaimInterval = reclaimInterval
+            self.livenessInterval = livenessInterval
+            self.restartGrace = restartGrace
             self.leaseMargin = leaseMargin
             self.scheduler = scheduler
             self.retryAfterBounds = retryAfterBounds
@@ -58,6 +72,8 @@ public struct Dispatcher: Service {
     }
 
     let url: DatabaseURL
+    /// The instance its claims name (see ``InstancePresence``).
+    public let instance: UUID
     let outputs: [String: any DeliveryOutput]
     /// Where subscription URLs may point (checked when their settings are loaded).
     let policy: AddressPolicy
@@ -66,12 +82,14 @@ public struct Dispatcher: Service {
 
     public init(
         url: DatabaseURL,
+        instance: UUID = UUID(),
         outputs: [any DeliveryOutput],
         policy: AddressPolicy,
         configuration: Configuration = .init(),
         logger: Logger
     ) {
         self.url = url
+        self.instance = instance
         self.outputs = Dictionary(outputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.policy = policy
         self.configuration = configuration
@@ -79,9 +97,16 @@ public struct Dispatcher: Service {
     }
 
     /// A dispatcher with the webhook output only, through `sender` and its address policy.
-    public init(url: DatabaseURL, sender: WebhookSender, configuration: Configuration = .init(), logger: Logger) {
+    public init(
+        url: DatabaseURL,
+        instance: UUID = UUID(),
+        sender: WebhookSender,
+        configuration: Configuration = .init(),
+        logger: Logger
+    ) {
         self.init(
             url: url,
+            instance: instance,
             outputs: [WebhookOutput(sender: sender)],
             policy: sender.configuration.policy,
             configuration: configuration,
@@ -105,7 +130,8 @@ public struct Dispatcher: Service {
         let clock = ContinuousClock()
         var lastRefresh: ContinuousClock.Instant?
         var lastReclaim: ContinuousClock.Instant?
-        var backoff = Backoff(initial: .milliseconds(200))
+        var lastLiveness: ContinuousClock.Instant?
+        var backoff = Backoff()
         let minimumClaim = max(1, min(configuration.batchSize, configuration.concurrency) / 4)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
@@ -126,6 +152,29 @@ public struct Dispatcher: Service {
                     }
                     core.update(settings)
                     lastRefresh = now
+                }
+                if lastLiveness.map({ now - $0 >= configuration.livenessInterval }) ?? true {
+                    let logger = self.logger
+                    let grace = configuration.restartGrace
+                    let instance = self.instance
+                    let stopped = try await connection.withTransaction { conn in
+                        try await DeliveryQueue.reclaimFromStoppedInstances(
+                            restartGrace: grace,
+                            alive: instance,
+                            on: conn,
+                            logger: logger
+                        )
+                    }
+                    if !stopped.instances.isEmpty {
+                        logger.warning(
+                            "instances stopped; their deliveries are sent again",
+                            metadata: [
+                                "instances": "\(stopped.instances.joined(separator: ", "))",
+                                "deliveries": "\(stopped.deliveries)",
+                            ]
+                        )
+                    }
+                    lastLiveness = now
                 }
                 if lastReclaim.map({ now - $0 >= configuration.reclaimInterval }) ?? true {
                     let logger = self.logger
@@ -152,8 +201,15 @@ public struct Dispatcher: Service {
                     quotas.compactMap { core.settings($0.subscription.id)?.timeout }.max() ?? .seconds(60)
                 let lease = longestTimeout + configuration.leaseMargin
                 let logger = self.logger
+                let instance = self.instance
                 let claimed = try await connection.withTransaction { conn in
-                    try await DeliveryQueue.claim(quotas: quotas, lease: lease, on: conn, logger: logger)
+                    try await DeliveryQueue.claim(
+                        quotas: quotas,
+                        lease: lease,
+                        instance: instance,
+                        on: conn,
+                        logger: logger
+                    )
                 }
                 backoff.succeeded()
                 let work = core.claimed(claimed, quotas: quotas, now: clock.now)
@@ -181,7 +237,7 @@ public struct Dispatcher: Service {
     /// loop thread, without a task per request: this is the hot path).
     private func send(_ delivery: ClaimedDelivery, to target: DeliveryTarget, core: DispatchCore) {
         let started = Date()
-        let attempt = delivery.attempts + 1
+        let attempt = delivery.attempt
         guard let output = outputs[delivery.output] else {
             let failure = WebhookOutcome.Failure.transport("no output named '\(delivery.output)' in this tessera")
             finish(
@@ -205,7 +261,7 @@ public struct Dispatcher: Service {
         started: Date,
         outcome: WebhookOutcome
     ) {
-        let attempt = delivery.attempts + 1
+        let attempt = delivery.attempt
         let now = Date()
         let decision = target.retry.decide(
             attempt: attempt,
@@ -240,7 +296,7 @@ public struct Dispatcher: Service {
 
     private func writeOutcomes(_ core: DispatchCore) async {
         var connection = DedicatedConnection(url: url, logger: logger)
-        var backoff = Backoff(initial: .milliseconds(200))
+        var backoff = Backoff()
         while !Task.isCancelled {
             let batch = core.takeRecords()
             if batch.isEmpty {

@@ -209,14 +209,14 @@ public struct DeliveryLogStore: Sendable {
         let ids = deliveries.map(\.id)
         let rows = try await client.query(
             """
-            SELECT delivery_id, attempt, started_at, duration_ms, status_code, error, response_body
+            SELECT delivery_id, attempt, started_at, duration_ms, status_code, error, response_body, outcome_lost
             FROM tessera.delivery_attempts WHERE delivery_id = ANY(\(ids)) ORDER BY delivery_id, id
             """,
             logger: logger
         )
         var byDelivery: [Int64: [DeliveryAttemptRecord]] = [:]
-        for try await (id, attempt, started, duration, code, error, body) in rows.decode(
-            (Int64, Int, Date, Int, Int?, String?, String?).self
+        for try await (id, attempt, started, duration, code, error, body, lost) in rows.decode(
+            (Int64, Int, Date, Int, Int?, String?, String?, Bool).self
         ) {
             byDelivery[id, default: []].append(
                 DeliveryAttemptRecord(
@@ -225,7 +225,8 @@ public struct DeliveryLogStore: Sendable {
                     durationMilliseconds: duration,
                     statusCode: code,
                     error: error,
-                    responseBody: body
+                    responseBody: body,
+                    outcomeLost: lost
                 )
             )
         }

@@ -119,8 +119,9 @@ public struct ClaimedDelivery: Sendable {
     public var contentEncoding: String?
     /// The output that sends it.
     public var output: String
-    /// Attempts made before this one.
-    public var attempts: Int
+    /// This attempt's number, 1-based: counted when the delivery was claimed, so an attempt whose outcome
+    /// was lost (its instance stopped) still counts, and the next one is numbered after it.
+    public var attempt: Int
 }
 
 /// The stored result of one attempt.
@@ -194,7 +195,8 @@ public enum DeliveryQueue {
         }
     }
 
-    /// Claims due deliveries, at most `quota` per subscription, leasing them for `lease`.
+    /// Claims due deliveries for the instance `instance`, at most `quota` per subscription, leasing them
+    /// for `lease`, and counts the attempt about to be made (see ``ClaimedDelivery/attempt``).
     ///
     /// Parallel subscriptions take their soonest-due rows; an ordered subscription takes its oldest
     /// unsettled delivery only, and only when it is due and no other delivery of it is being sent.
@@ -203,6 +205,7 @@ public enum DeliveryQueue {
     public static func claim(
         quotas: [(subscription: SubscriptionLimits, quota: Int)],
         lease: Duration,
+        instance: UUID,
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> [ClaimedDelivery] {
@@ -214,7 +217,8 @@ public enum DeliveryQueue {
         let rows = try await connection.query(
             """
             UPDATE tessera.deliveries d
-            SET status = 'delivering', lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
+            SET status = 'delivering', lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond',
+                attempts = d.attempts + 1, claimed_by = \(instance), claimed_at = now()
             WHERE d.status = 'pending' AND d.id = ANY (ARRAY(
                 SELECT c.id
                 FROM unnest(\(ids)::uuid[], \(counts)::int4[], \(ordered)::bool[]) AS q(subscription_id, quota, ordered)
@@ -256,7 +260,7 @@ public enum DeliveryQueue {
                     contentType: contentType,
                     contentEncoding: contentEncoding,
                     output: output,
-                    attempts: attempts
+                    attempt: attempts
                 )
             )
         }
@@ -265,6 +269,11 @@ public enum DeliveryQueue {
 
     /// Writes a batch of attempt results: the attempt log rows, the deliveries' new state, and the
     /// subscriptions disabled by a 410.
+    ///
+    /// A delivery's state takes an outcome only while its `attempts` still names that attempt: an outcome
+    /// that arrives after its delivery was given up on (its lease ran out, or its instance was judged
+    /// stopped) still settles the delivery if nobody has claimed it again, and is otherwise logged only.
+    /// Either way the real outcome replaces the attempt's "outcome lost" row.
     public static func record(_ records: [AttemptRecord], on connection: PostgresConnection, logger: Logger)
         async throws
     {
@@ -308,7 +317,17 @@ public enum DeliveryQueue {
                 disabled.append((record.subscriptionID, reason))
             }
         }
-        // The deliveries first: the UPDATE locks them, so a delivery deleted meanwhile (its
+        // A placeholder exists only for a delivery given up on: one no longer being sent as this attempt.
+        try await connection.perform(
+            """
+            DELETE FROM tessera.delivery_attempts a
+            USING unnest(\(ids)::int8[], \(attempts)::int4[]) AS r(id, attempt), tessera.deliveries d
+            WHERE d.id = r.id AND NOT (d.status = 'delivering' AND d.attempts = r.attempt)
+              AND a.delivery_id = r.id AND a.attempt = r.attempt AND a.outcome_lost
+            """,
+            logger: logger
+        )
+        // The deliveries next: the UPDATE locks them, so a delivery deleted meanwhile (its
         // subscription deleted) waits for this transaction and its trigger then deletes these attempts.
         try await connection.perform(
             """
@@ -324,7 +343,7 @@ public enum DeliveryQueue {
                 dead_at = CASE WHEN r.status = 'dead' THEN now() ELSE NULL END
             FROM unnest(\(ids)::int8[], \(statuses)::text[], \(attempts)::int4[], \(delays)::int8[], \(errors)::text[],
                         \(codes)::int4[]) AS r(id, status, attempt, delay, error, code)
-            WHERE d.id = r.id AND d.status = 'delivering'
+            WHERE d.id = r.id AND d.attempts = r.attempt AND d.status IN ('delivering', 'pending')
             """,
             logger: logger
         )
@@ -347,15 +366,80 @@ public enum DeliveryQueue {
         }
     }
 
-    /// Returns deliveries whose lease ran out (their dispatcher died or hung) to the queue; returns how many.
+    /// Returns deliveries whose lease ran out (their instance hung, or was cut off from the database) to
+    /// the queue, each with an attempt-log row saying its outcome was lost; returns how many.
     public static func reclaimExpiredLeases(on connection: PostgresConnection, logger: Logger) async throws -> Int {
         try await connection.perform(
             """
-            UPDATE tessera.deliveries SET status = 'pending', lease_until = NULL
-            WHERE status = 'delivering' AND lease_until < now()
+            WITH lost AS (
+                UPDATE tessera.deliveries SET status = 'pending', lease_until = NULL
+                WHERE status = 'delivering' AND lease_until < now()
+                RETURNING id, attempts, claimed_at
+            )
+            INSERT INTO tessera.delivery_attempts (delivery_id, attempt, started_at, duration_ms, error, outcome_lost)
+            SELECT id, attempts, coalesce(claimed_at, now()), 0,
+                   'outcome lost: no outcome was recorded before the lease ran out', true
+            FROM lost
             RETURNING 1
             """,
             logger: logger
         )
+    }
+
+    /// What ``reclaimFromStoppedInstances(restartGrace:alive:on:logger:)`` did.
+    public struct StoppedInstances: Sendable, Equatable {
+        /// The instances found stopped (their rows are removed), as "host pid N".
+        public var instances: [String] = []
+        /// Their deliveries returned to the queue.
+        public var deliveries = 0
+    }
+
+    /// Returns the deliveries of every instance that stopped (its session, and with it its advisory
+    /// lock, is gone: `sql/009_instances.sql`) to the queue at once, each with an attempt-log row saying
+    /// its outcome was lost, and removes those instances' rows.
+    ///
+    /// After a database restart no instance holds its lock until it reconnects: an instance registered
+    /// before the server started is judged only once `restartGrace` has passed since then. The caller's
+    /// own instance, `alive`, is never judged (its presence connection may be reconnecting).
+    public static func reclaimFromStoppedInstances(
+        restartGrace: Duration,
+        alive: UUID,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> StoppedInstances {
+        let graceMilliseconds =
+            restartGrace.components.seconds * 1000
+            + restartGrace.components.attoseconds / 1_000_000_000_000_000
+        let rows = try await connection.query(
+            """
+            WITH stopped AS (
+                DELETE FROM tessera.instances i
+                WHERE i.id <> \(alive) AND NOT \(unescaped: InstancePresence.holdsLockCondition("i"))
+                  AND (i.registered_at > pg_postmaster_start_time()
+                       OR now() > pg_postmaster_start_time() + \(graceMilliseconds) * interval '1 millisecond')
+                RETURNING i.id, i.hostname, i.pid
+            ), lost AS (
+                UPDATE tessera.deliveries d SET status = 'pending', lease_until = NULL
+                FROM stopped s
+                WHERE d.status = 'delivering' AND d.claimed_by = s.id
+                RETURNING d.id, d.attempts, d.claimed_at, s.hostname, s.pid
+            ), logged AS (
+                INSERT INTO tessera.delivery_attempts (delivery_id, attempt, started_at, duration_ms, error,
+                                                       outcome_lost)
+                SELECT id, attempts, coalesce(claimed_at, now()), 0,
+                       format('outcome lost: the sending instance stopped (%s pid %s)', hostname, pid), true
+                FROM lost
+                RETURNING 1
+            )
+            SELECT s.hostname || ' pid ' || s.pid, (SELECT count(*) FROM logged)::int8 FROM stopped s
+            """,
+            logger: logger
+        )
+        var result = StoppedInstances()
+        for try await (name, count) in rows.decode((String, Int64).self) {
+            result.instances.append(name)
+            result.deliveries = Int(count)
+        }
+        return result
     }
 }

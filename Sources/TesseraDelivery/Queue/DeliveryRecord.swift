@@ -36,6 +36,9 @@ public struct DeliveryAttemptRecord: Sendable, Hashable {
     public var error: String?
     /// The start of the receiver's answer, as the dispatcher kept it.
     public var responseBody: String?
+    /// The request was (or may have been) sent, but its outcome is not known: its instance stopped, or
+    /// its lease ran out. `error` says which.
+    public var outcomeLost = false
 }
 
 /// A delivery with its whole attempt history, oldest attempt first.

@@ -6,43 +6,50 @@ import Synchronization
 
 /// A real HTTP/1.1 server on loopback standing in for a webhook subscriber. It records every request
 /// and answers as its current ``Reply`` function says (200, 500, 410, 429 + Retry-After, slowly, …).
-final class TestReceiver: Sendable {
-    struct Request: Sendable {
-        let method: String
-        let uri: String
-        let headers: [(String, String)]
-        let body: [UInt8]
-        let receivedAt: ContinuousClock.Instant
+public final class TestReceiver: Sendable {
+    public struct Request: Sendable {
+        public let method: String
+        public let uri: String
+        public let headers: [(String, String)]
+        public let body: [UInt8]
+        public let receivedAt: ContinuousClock.Instant
 
-        func header(_ name: String) -> String? {
+        public func header(_ name: String) -> String? {
             headers.first(where: { $0.0.lowercased() == name.lowercased() })?.1
         }
     }
 
-    struct Reply: Sendable {
-        var status: Int = 200
-        var headers: [(String, String)] = []
-        var body: String = "ok"
-        var delay: Duration = .zero
+    public struct Reply: Sendable {
+        public var status: Int = 200
+        public var headers: [(String, String)] = []
+        public var body: String = "ok"
+        public var delay: Duration = .zero
 
-        static let ok = Reply()
-        static func status(_ code: Int, headers: [(String, String)] = [], body: String = "") -> Reply {
+        public init(status: Int = 200, headers: [(String, String)] = [], body: String = "ok", delay: Duration = .zero) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.delay = delay
+        }
+
+        public static let ok = Reply()
+        public static func status(_ code: Int, headers: [(String, String)] = [], body: String = "") -> Reply {
             Reply(status: code, headers: headers, body: body)
         }
     }
 
-    typealias Responder = @Sendable (Request) -> Reply
+    public typealias Responder = @Sendable (Request) -> Reply
 
     private let channel: any Channel
     private let box: StateBox
-    let port: Int
+    public let port: Int
 
     private struct State {
         var requests: [Request] = []
         var responder: Responder
     }
 
-    var url: String { "http://127.0.0.1:\(port)/hook" }
+    public var url: String { "http://127.0.0.1:\(port)/hook" }
 
     private init(channel: any Channel, box: StateBox) {
         self.channel = channel
@@ -51,7 +58,8 @@ final class TestReceiver: Sendable {
     }
 
     /// Starts listening on 127.0.0.1 (a free port, or `port`).
-    static func start(port: Int = 0, responder: @escaping Responder = { _ in .ok }) async throws -> TestReceiver {
+    public static func start(port: Int = 0, responder: @escaping Responder = { _ in .ok }) async throws -> TestReceiver
+    {
         let box = StateBox(responder: responder)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
@@ -68,16 +76,16 @@ final class TestReceiver: Sendable {
     }
 
     /// Changes how later requests are answered.
-    func respond(_ responder: @escaping Responder) {
+    public func respond(_ responder: @escaping Responder) {
         box.state.withLock { $0.responder = responder }
     }
 
-    var requests: [Request] { box.state.withLock { $0.requests } }
-    var count: Int { box.state.withLock { $0.requests.count } }
+    public var requests: [Request] { box.state.withLock { $0.requests } }
+    public var count: Int { box.state.withLock { $0.requests.count } }
 
     /// Waits until at least `count` requests arrived (or `timeout` passed) and returns all of them.
     @discardableResult
-    func waitFor(_ count: Int, timeout: Duration = .seconds(15)) async throws -> [Request] {
+    public func waitFor(_ count: Int, timeout: Duration = .seconds(15)) async throws -> [Request] {
         let clock = ContinuousClock()
         let end = clock.now + timeout
         while clock.now < end {
@@ -88,7 +96,7 @@ final class TestReceiver: Sendable {
         return requests
     }
 
-    func stop() async throws {
+    public func stop() async throws {
         try await channel.close()
     }
 

@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+import TesseraDatabaseTestSupport
+import Testing
+
+@testable import TesseraPostgres
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A connection whose server went away fails what waits on it at once, instead of at the deadline.
+@Suite struct ConnectionCloseTests {
+    static let logger = Logger(label: "close-tests")
+
+    /// Ends the session `pid` from another connection, as a database restart or an operator would.
+    static func terminate(_ pid: Int32, on db: TestDatabase) async throws {
+        #expect(try await db.int("SELECT count(*)::int FROM (SELECT pg_terminate_backend(\(pid))) t") == 1)
+    }
+
+    @Test func aTransactionBetweenStatementsFailsAtOnceWhenTheServerClosesTheConnection() async throws {
+        try await TestDatabase.with { db in
+            var connection = DedicatedConnection(url: db.url, deadline: .seconds(20), logger: Self.logger)
+            let clock = ContinuousClock()
+            let elapsed = Mutex(Duration.zero)
+            let error = await #expect(throws: ConnectionClosed.self) {
+                try await connection.withTransaction { c in
+                    let pid = try await c.query("SELECT pg_backend_pid()", logger: Self.logger)
+                        .collect().first!.decode(Int32.self)
+                    try await Self.terminate(pid, on: db)
+                    // Work between statements (the processor's cover computation): the server closes
+                    // the connection meanwhile.
+                    try await Task.sleep(for: .milliseconds(300))
+                    let start = clock.now
+                    defer { elapsed.withLock { $0 = clock.now - start } }
+                    return try await c.perform("SELECT 1", logger: Self.logger)
+                }
+            }
+            #expect(error != nil)
+            let waited = elapsed.withLock { $0 }
+            #expect(waited < .seconds(2), "waited \(waited) for a closed connection")
+            // The next transaction connects afresh.
+            let one = try await connection.withTransaction { c in
+                try await c.query("SELECT 1", logger: Self.logger).collect().first!.decode(Int.self)
+            }
+            #expect(one == 1)
+            connection.close()
+        }
+    }
+
+    @Test func aStatementInFlightFailsAtOnceWhenTheServerClosesTheConnection() async throws {
+        try await TestDatabase.with { db in
+            var connection = DedicatedConnection(url: db.url, deadline: .seconds(20), logger: Self.logger)
+            let pid = try await connection.withTransaction { c in
+                try await c.query("SELECT pg_backend_pid()", logger: Self.logger).collect().first!.decode(Int32.self)
+            }
+            let killer = Task {
+                try await Task.sleep(for: .milliseconds(300))
+                try await Self.terminate(pid, on: db)
+            }
+            let clock = ContinuousClock()
+            let start = clock.now
+            await #expect(throws: (any Error).self) {
+                try await connection.withTransaction { c in
+                    try await c.perform("SELECT pg_sleep(30)", logger: Self.logger)
+                }
+            }
+            #expect(clock.now - start < .seconds(3))
+            try await killer.value
+            connection.close()
+        }
+    }
+
+    @Test func anArmedSignalFiresOnceWhenTheConnectionCloses() async throws {
+        try await TestDatabase.with { db in
+            let c = try await db.url.connect(id: 1, logger: Self.logger)
+            let signal = CloseSignal(c.closeFuture)
+            let fired = ManagedCounter()
+            signal.arm { fired.add() }
+            try await c.close()
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(fired.value == 1)
+            // Armed after the close: fires at once.
+            signal.arm { fired.add() }
+            #expect(fired.value == 2)
+        }
+    }
+
+    @Test func aTCPConnectionHasKeepAliveProbesAndAnUnacknowledgedDataTimeout() async throws {
+        let url = try DatabaseURL(TestDatabase.clusterURL)
+        guard url.socketFolder == nil else { return }
+        let channel = try await url.makeChannel()
+        defer { channel.close(promise: nil) }
+        func option(_ level: CInt, _ name: CInt) async throws -> Int {
+            try await channel.getOption(
+                ChannelOptions.Types.SocketOption(
+                    level: NIOBSDSocket.OptionLevel(rawValue: level),
+                    name: NIOBSDSocket.Option(rawValue: name)
+                )
+            ).get()
+        }
+        #expect(try await option(SOL_SOCKET, SO_KEEPALIVE) == 1)
+        #expect(try await option(CInt(IPPROTO_TCP), TCP_KEEPIDLE) == 5)
+        #expect(try await option(CInt(IPPROTO_TCP), TCP_KEEPINTVL) == 2)
+        #expect(try await option(CInt(IPPROTO_TCP), TCP_KEEPCNT) == 3)
+        #expect(try await option(CInt(IPPROTO_TCP), CInt(TCP_USER_TIMEOUT)) == 10_000)
+        #expect(try await option(CInt(IPPROTO_TCP), TCP_NODELAY) == 1)
+    }
+
+    @Test func aConnectionOverTheKeepAliveSocketWorksAsAnyOther() async throws {
+        try await TestDatabase.with { db in
+            let c = try await db.url.connect(id: 7, logger: Self.logger)
+            let n = try await c.query("SELECT 40 + 2", logger: Self.logger).collect().first!.decode(Int.self)
+            #expect(n == 42)
+            try await c.close()
+        }
+    }
+}
+
+final class ManagedCounter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}

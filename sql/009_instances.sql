@@ -6,8 +6,9 @@
 -- once, and that is how the other instances, and the next one to start, know that it stopped: they
 -- return the deliveries it was sending to the queue, with an attempt-log row saying their outcome was
 -- lost, instead of waiting for the leases to run out (TesseraDelivery's DeliveryQueue).
--- After a database restart no instance holds its lock until it reconnects, so an instance registered
--- before the restart is given time to come back (see DeliveryQueue.reclaimFromStoppedInstances).
+-- An instance is judged stopped only once its lock has been seen missing for a grace period (2 s by
+-- default): after a database restart or failover no instance holds its lock until it reconnects, and
+-- a live one whose connection was cut registers again within a second.
 -- Every statement is idempotent.
 
 CREATE SEQUENCE IF NOT EXISTS tessera.instance_lock_keys AS integer MINVALUE 1 CYCLE;
@@ -20,7 +21,9 @@ CREATE TABLE IF NOT EXISTS tessera.instances (
     version       text NOT NULL,
     started_at    timestamptz NOT NULL DEFAULT now(),
     -- When its session took the lock (again, after a database restart or a lost connection).
-    registered_at timestamptz NOT NULL DEFAULT now()
+    registered_at timestamptz NOT NULL DEFAULT now(),
+    -- When another instance first saw its lock missing; cleared when it is held again.
+    lock_missing_since timestamptz
 );
 
 -- The instance that claimed a delivery, and when: the attempt number is counted at the claim
@@ -34,5 +37,36 @@ CREATE INDEX IF NOT EXISTS deliveries_claimed_by ON tessera.deliveries (claimed_
 -- An attempt whose outcome is not known (its instance stopped, or its lease ran out): the request may
 -- have reached the receiver. Replaced by the real outcome if that arrives after all.
 ALTER TABLE tessera.delivery_attempts ADD COLUMN IF NOT EXISTS outcome_lost boolean NOT NULL DEFAULT false;
+
+-- Returns the deliveries `lost_ids` that are still being sent to the queue, each with an attempt-log row
+-- saying its outcome was lost (`why`); returns how many. The first lost outcome in a row is sent again
+-- at once (an instance crashed); after two in a row the subscription's retry schedule applies, and
+-- after its last attempt the delivery is dead, so a delivery that itself brings its sender down is not
+-- sent for ever.
+CREATE OR REPLACE FUNCTION tessera.requeue_lost(lost_ids bigint[], why text) RETURNS integer
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    WITH lost AS (
+        UPDATE tessera.deliveries d SET
+            status = CASE WHEN d.attempts > cardinality(s.retry_schedule_ms) THEN 'dead' ELSE 'pending' END,
+            dead_at = CASE WHEN d.attempts > cardinality(s.retry_schedule_ms) THEN now() END,
+            next_attempt_at = CASE
+                WHEN d.attempts <= cardinality(s.retry_schedule_ms) AND EXISTS (
+                    SELECT 1 FROM tessera.delivery_attempts a
+                    WHERE a.delivery_id = d.id AND a.attempt = d.attempts - 1 AND a.outcome_lost)
+                THEN now() + s.retry_schedule_ms[d.attempts] * interval '1 millisecond'
+                ELSE now() END,
+            lease_until = NULL,
+            last_error = why,
+            last_status_code = NULL
+        FROM tessera.subscriptions s
+        WHERE d.id = ANY (lost_ids) AND d.status = 'delivering' AND s.id = d.subscription_id
+        RETURNING d.id, d.attempts, d.claimed_at
+    ), logged AS (
+        INSERT INTO tessera.delivery_attempts (delivery_id, attempt, started_at, duration_ms, error, outcome_lost)
+        SELECT id, attempts, coalesce(claimed_at, now()), 0, why, true FROM lost
+        RETURNING 1
+    )
+    SELECT count(*)::int FROM logged
+$$;
 
 INSERT INTO tessera.migrations (version, name) VALUES (9, 'instances') ON CONFLICT DO NOTHING;

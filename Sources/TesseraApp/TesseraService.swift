@@ -51,8 +51,8 @@ public enum TesseraService {
     }
 
     /// The services of `tessera serve`: the webhook client, the change listener, the processor, the
-    /// window flusher, the instance's presence, the dispatcher (unless turned off) and the admin API
-    /// (unless turned off).
+    /// window flusher, the dispatcher (unless turned off; it keeps the instance known to the database)
+    /// and the admin API (unless turned off).
     /// - Throws: ``ConfigurationError`` for unusable settings (`allow_networks`, TLS).
     public static func services(
         settings: ServeConfiguration,
@@ -97,14 +97,10 @@ public enum TesseraService {
             .init(service: processor),
             .init(service: flusher),
         ]
-        // Before the dispatcher, so that it is known before its first claim and leaves after its last
-        // outcome is recorded.
-        let identity = InstanceIdentity(version: version)
-        services.append(.init(service: InstancePresence(identity: identity, url: url, logger: logger)))
         if settings.dispatcher.enabled {
             let dispatcher = Dispatcher(
                 url: url,
-                instance: identity.id,
+                identity: InstanceIdentity(version: version),
                 outputs: [WebhookOutput(sender: sender)],
                 policy: policy,
                 configuration: .init(

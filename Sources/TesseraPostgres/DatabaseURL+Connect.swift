@@ -22,7 +22,8 @@ public struct KeepAlive: Sendable, Hashable {
     /// (`TCP_USER_TIMEOUT`; covers a server that vanished while a query was being sent).
     public var unacknowledged: Duration
 
-    /// A silent peer is found within about 11 s of the last byte: 5 s idle, then 3 probes 2 s apart.
+    /// A silent peer is found within about 10 s of the last byte: probes from 5 s of silence, 2 s apart.
+    /// (On Linux `TCP_USER_TIMEOUT` also bounds unanswered probes, so it, not the probe count, decides.)
     public static let standard = KeepAlive(
         idle: .seconds(5),
         interval: .seconds(2),
@@ -33,8 +34,7 @@ public struct KeepAlive: Sendable, Hashable {
     /// The socket options that set it, as (level, name, value).
     var socketOptions: [(level: CInt, name: CInt, value: CInt)] {
         func seconds(_ d: Duration) -> CInt { CInt(max(1, d.components.seconds)) }
-        let ms =
-            unacknowledged.components.seconds * 1000 + unacknowledged.components.attoseconds / 1_000_000_000_000_000
+        let ms = unacknowledged.wholeMilliseconds
         #if os(Linux)
             return [
                 (SOL_SOCKET, SO_KEEPALIVE, 1),
@@ -64,17 +64,22 @@ extension DatabaseURL {
             return try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
         }
         let channel = try await makeChannel(keepAlive: keepAlive, connectTimeout: connectTimeout)
+        var established = PostgresConnection.Configuration(
+            establishedChannel: channel,
+            tls: configuration.tls,
+            username: username,
+            password: password,
+            database: database
+        )
+        established.options = configuration.options
+        // postgres-nio takes the TLS server name (SNI, and the name the certificate must carry) from the
+        // host it connects to; over an established channel it knows none, so it is named here.
+        established.options.tlsServerName = tlsServerName
         do {
             // The handshake runs on the channel's own event loop.
             return try await PostgresConnection.connect(
                 on: channel.eventLoop,
-                configuration: .init(
-                    establishedChannel: channel,
-                    tls: configuration.tls,
-                    username: username,
-                    password: password,
-                    database: database
-                ),
+                configuration: established,
                 id: id,
                 logger: logger
             )
@@ -82,6 +87,13 @@ extension DatabaseURL {
             channel.close(promise: nil)
             throw error
         }
+    }
+
+    /// The name TLS asks for and verifies: the host, unless it is an IP address (not valid in SNI; the
+    /// certificate is then checked against the address).
+    var tlsServerName: String? {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return (try? SocketAddress(ipAddress: bare, port: 0)) == nil ? host : nil
     }
 
     /// A connected TCP channel to the server with `keepAlive` set. Public for tests.

@@ -30,8 +30,9 @@ public struct InstanceIdentity: Sendable, Hashable {
 /// The lock is the liveness signal: it goes with the session, so an instance killed, or whose host
 /// vanished (found by ``KeepAlive``), stops holding it at once, and the others take over what it was
 /// sending (TesseraDelivery's `DeliveryQueue.reclaimFromStoppedInstances`). After the connection is lost
-/// (a database restart) it reconnects with ``Backoff`` and registers again. On graceful shutdown it
-/// removes its row. Listed before the dispatcher in the service group, so it stops after it.
+/// (a database restart) it reconnects with ``Backoff`` and registers again. When cancelled it removes its
+/// row. The dispatcher holds one for as long as it runs (``holdUntilCancelled()``), so its instance
+/// stays known until its last outcome is recorded.
 public struct InstancePresence: Service {
     /// The advisory lock class, 'tess' in ASCII; the second key is the instance's `lock_key`.
     public static let lockClass: Int32 = 1_952_805_747
@@ -71,10 +72,11 @@ public struct InstancePresence: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown { await self.hold() }
+        await cancelWhenGracefulShutdown { await self.holdUntilCancelled() }
     }
 
-    func hold() async {
+    /// Registers, and keeps the registration (registering again after any loss) until cancelled.
+    public func holdUntilCancelled() async {
         var backoff = Backoff()
         var lockKey: Int32?
         var attempt = 0
@@ -89,7 +91,9 @@ public struct InstancePresence: Service {
                 connection = c
                 let closed = Wakeup()
                 c.closeFuture.whenComplete { _ in closed.signal() }
-                lockKey = try await withDeadline(.seconds(20), abandon: { drop(c) }) {
+                // A statement sent just after the server closed the connection would get no answer at all.
+                let failed = CloseSignal(c.closeFuture)
+                lockKey = try await withDeadline(.seconds(20), failingWhen: failed, abandon: { drop(c) }) {
                     [identity, lockKey] in
                     try await Self.register(identity, lockKey: lockKey, on: c, logger: logger)
                 }
@@ -102,7 +106,8 @@ public struct InstancePresence: Service {
                 while !Task.isCancelled && !c.isClosed {
                     await closed.wait(timeout: reassertInterval)
                     if Task.isCancelled || c.isClosed { break }
-                    try await withDeadline(.seconds(20), abandon: { drop(c) }) { [identity, lockKey] in
+                    try await withDeadline(.seconds(20), failingWhen: failed, abandon: { drop(c) }) {
+                        [identity, lockKey] in
                         try await Self.reassert(identity, lockKey: lockKey!, on: c, logger: logger)
                     }
                 }
@@ -158,7 +163,7 @@ public struct InstancePresence: Service {
             """
             INSERT INTO tessera.instances (id, lock_key, hostname, pid, version)
             VALUES (\(identity.id), \(key), \(identity.hostname), \(identity.pid), \(identity.version))
-            ON CONFLICT (id) DO UPDATE SET lock_key = EXCLUDED.lock_key, registered_at = now()
+            ON CONFLICT (id) DO UPDATE SET lock_key = EXCLUDED.lock_key, registered_at = now(), lock_missing_since = NULL
             """,
             logger: logger
         )

@@ -50,7 +50,7 @@ import Testing
     static func sendOneByOne(_ count: Int, db: TestDatabase, receiver: TestReceiver) async throws {
         for i in 0..<count {
             try await db.execute(Self.insert(i))
-            try #require(try await Self.waitUntil(seconds: 20) { receiver.count == i + 1 }, "edit \(i) not sent")
+            try #require(try await Self.waitUntil(seconds: 20) { receiver.count >= i + 1 }, "edit \(i) not sent")
         }
         #expect(try await db.int("SELECT count(*) FROM tessera.deliveries WHERE status = 'delivering'") == count)
     }
@@ -114,10 +114,11 @@ import Testing
     }
 
     @Test func theSurvivorOfTwoInstancesTakesOverTheDeliveriesOfTheOneKilled() async throws {
-        let receiver = try await TestReceiver.start(responder: Self.holdingFirstAttempts(for: .seconds(6)))
+        // First sends are held longer than the test needs, and within their timeout.
+        let receiver = try await TestReceiver.start(responder: Self.holdingFirstAttempts(for: .seconds(20)))
         defer { Task { try? await receiver.stop() } }
         try await TestDatabase.with { db in
-            try await db.execute(Self.setup(receiver: receiver.url))
+            try await db.execute(Self.setup(receiver: receiver.url, timeoutMs: 40000))
             let a = try Self.serve(db, "a")
             let b = try Self.serve(db, "b")
             try a.start()
@@ -135,18 +136,22 @@ import Testing
             // Kill the instance holding the most requests.
             let holders = try await db.column(
                 """
-                SELECT i.pid || ' ' || count(*) FROM tessera.deliveries d JOIN tessera.instances i ON i.id = d.claimed_by
-                WHERE d.status = 'delivering' GROUP BY i.pid ORDER BY count(*) DESC, i.pid
+                SELECT i.pid || ' ' || i.id FROM tessera.deliveries d JOIN tessera.instances i ON i.id = d.claimed_by
+                WHERE d.status = 'delivering' GROUP BY i.pid, i.id ORDER BY count(*) DESC, i.pid
                 """
             )
-            let top = (holders.first ?? nil)?.split(separator: " ").compactMap { Int($0) } ?? []
-            let victimPID = try #require(top.first.map(Int32.init))
-            let victimHeld = top.count > 1 ? top[1] : 0
-            #expect(victimHeld > 0)
+            let top = (holders.first ?? nil)?.split(separator: " ").map(String.init) ?? []
+            let victimPID = try #require(top.first.flatMap { Int32($0) })
+            let victimID = try #require(top.count > 1 ? top[1] : nil)
             let victim = a.pid == victimPID ? a : b
             #expect(victim.pid == victimPID)
             victim.kill()
             let killed = ContinuousClock.now
+            // What it held when it died (its rows stay as they were until they are taken over).
+            let victimHeld = try await db.int(
+                "SELECT count(*) FROM tessera.deliveries WHERE claimed_by = '\(victimID)' AND status = 'delivering'"
+            )
+            #expect(victimHeld > 0)
             #expect(
                 try await Self.waitUntil(seconds: 30) {
                     receiver.requests.filter { $0.header("tessera-attempt") == "2" }.count >= victimHeld
@@ -212,12 +217,14 @@ import Testing
         stream.cancel()
         _ = await stream.value
         let batches = committed.withLock { $0 }
+        // Counted in the table: a statement may commit and still report an error (the server stopping).
+        let rows = try await db.int("SELECT count(*) FROM buildings")
+        #expect(rows >= batches * 5)
         #expect(
             try await Self.waitUntil(seconds: 60) {
                 try await db.int(
                     "SELECT coalesce(sum(change_count), 0) FROM tessera.deliveries WHERE status = 'delivered'"
-                )
-                    == batches * 5
+                ) == rows
             }
         )
         // Commit (the window's last change) to the receiver's answer, for the changes committed after
@@ -234,6 +241,5 @@ import Testing
         let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
         // Before: the processor's batch in flight waited out its 20 s deadline (first change 14.6 s late).
         #expect(p99 < 3, "commit → delivery after the restart: p99 \(p99) s of \(latencies.count)")
-        #expect(try await db.int("SELECT count(*) FROM buildings") == batches * 5)
     }
 }

@@ -25,7 +25,7 @@ import Testing
         try await TestDatabase.with { db in
             var connection = DedicatedConnection(url: db.url, deadline: .seconds(20), logger: Self.logger)
             let clock = ContinuousClock()
-            let elapsed = Mutex(Duration.zero)
+            let start = clock.now
             let error = await #expect(throws: ConnectionClosed.self) {
                 try await connection.withTransaction { c in
                     let pid = try await c.query("SELECT pg_backend_pid()", logger: Self.logger)
@@ -34,14 +34,13 @@ import Testing
                     // Work between statements (the processor's cover computation): the server closes
                     // the connection meanwhile.
                     try await Task.sleep(for: .milliseconds(300))
-                    let start = clock.now
-                    defer { elapsed.withLock { $0 = clock.now - start } }
                     return try await c.perform("SELECT 1", logger: Self.logger)
                 }
             }
+            let waited = clock.now - start
             #expect(error != nil)
-            let waited = elapsed.withLock { $0 }
-            #expect(waited < .seconds(2), "waited \(waited) for a closed connection")
+            // Without the close signal, the statement after the close waits for the 20 s deadline.
+            #expect(waited < .seconds(10), "waited \(waited) for a closed connection")
             // The next transaction connects afresh.
             let one = try await connection.withTransaction { c in
                 try await c.query("SELECT 1", logger: Self.logger).collect().first!.decode(Int.self)
@@ -49,6 +48,12 @@ import Testing
             #expect(one == 1)
             connection.close()
         }
+    }
+
+    @Test func tlsNamesTheHostUnlessItIsAnAddress() throws {
+        #expect(try DatabaseURL("postgres://u@db.example.com/x").tlsServerName == "db.example.com")
+        #expect(try DatabaseURL("postgres://u@10.0.0.7:5433/x").tlsServerName == nil)
+        #expect(try DatabaseURL("postgres://u@[::1]:5433/x").tlsServerName == nil)
     }
 
     @Test func aStatementInFlightFailsAtOnceWhenTheServerClosesTheConnection() async throws {
@@ -68,7 +73,7 @@ import Testing
                     try await c.perform("SELECT pg_sleep(30)", logger: Self.logger)
                 }
             }
-            #expect(clock.now - start < .seconds(3))
+            #expect(clock.now - start < .seconds(10))
             try await killer.value
             connection.close()
         }

@@ -75,8 +75,12 @@ import Testing
             try await withRunningServices([presence], logger: Self.logger) {
                 await registered.wait(timeout: .seconds(10))
                 try await db.execute("DELETE FROM tessera.instances")
-                try await Task.sleep(for: .milliseconds(400))
-                #expect(try await Self.holders(identity.id, on: db).count == 1)
+                var back = false
+                for _ in 0..<200 where !back {
+                    try await Task.sleep(for: .milliseconds(20))
+                    back = try await Self.holders(identity.id, on: db).count == 1
+                }
+                #expect(back)
             }
         }
     }

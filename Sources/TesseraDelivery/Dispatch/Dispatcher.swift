@@ -14,12 +14,13 @@ import TesseraPostgres
 /// the shared ``WebhookSender``), whose callback accounts the outcome (no task per request); a second loop writes the outcomes in batches (attempt log, next attempt or final state),
 /// and the writer ends only once every claimed delivery is written. No transaction is open during HTTP.
 ///
-/// Several instances may share a database. Each claim names its instance (`instance`, kept alive by
-/// TesseraPostgres' `InstancePresence`); every `livenessInterval` the claim loop returns the deliveries
-/// of instances that stopped to the queue, and at start it does so at once, so a crashed instance's
-/// requests are sent again within seconds, numbered as the next attempt. Leases that ran out (an
-/// instance hung, or cut off from the database) are returned too, every `reclaimInterval`. On graceful
-/// shutdown claiming stops and the requests in flight finish and are recorded.
+/// Several instances may share a database. The dispatcher keeps its instance known to the database
+/// (TesseraPostgres' ``InstancePresence``, for as long as it runs) and each claim names it; every
+/// `livenessInterval` the claim loop returns the deliveries of instances that stopped to the queue
+/// (from the start, so a crashed instance's requests are sent again within seconds of any instance
+/// starting, numbered as the next attempt). Leases that ran out (an instance hung, or cut off from the
+/// database) are returned too, every `reclaimInterval`. On graceful shutdown claiming stops, the
+/// requests in flight finish and are recorded, and only then does the instance leave.
 public struct Dispatcher: Service {
     public struct Configuration: Sendable {
         /// Most deliveries claimed per transaction.
@@ -34,9 +35,9 @@ public struct Dispatcher: Service {
         public var reclaimInterval: Duration
         /// How often the deliveries of stopped instances are returned to the queue.
         public var livenessInterval: Duration
-        /// After a database restart, how long an instance registered before it has to register again
-        /// before it is judged stopped.
-        public var restartGrace: Duration
+        /// How long an instance's lock must be seen missing before it is judged stopped (a live one whose
+        /// connection was cut, or every one after a database restart, registers again within a second).
+        public var stoppedGrace: Duration
         /// A lease lasts the subscription's timeout plus this margin.
         public var leaseMargin: Duration
         public var scheduler: DispatchScheduler.Configuration
@@ -50,8 +51,8 @@ public struct Dispatcher: Service {
             pollInterval: Duration = .milliseconds(100),
             subscriptionRefresh: Duration = .seconds(1),
             reclaimInterval: Duration = .seconds(5),
-            livenessInterval: Duration = .seconds(1),
-            restartGrace: Duration = .seconds(10),
+            livenessInterval: Duration = .milliseconds(500),
+            stoppedGrace: Duration = .seconds(2),
             leaseMargin: Duration = .seconds(30),
             scheduler: DispatchScheduler.Configuration = .init(),
             retryAfterBounds: ClosedRange<Duration> = .zero ... .seconds(3600),
@@ -63,7 +64,7 @@ public struct Dispatcher: Service {
             self.subscriptionRefresh = subscriptionRefresh
             self.reclaimInterval = reclaimInterval
             self.livenessInterval = livenessInterval
-            self.restartGrace = restartGrace
+            self.stoppedGrace = stoppedGrace
             self.leaseMargin = leaseMargin
             self.scheduler = scheduler
             self.retryAfterBounds = retryAfterBounds
@@ -73,7 +74,8 @@ public struct Dispatcher: Service {
 
     let url: DatabaseURL
     /// The instance its claims name (see ``InstancePresence``).
-    public let instance: UUID
+    public let identity: InstanceIdentity
+    var instance: UUID { identity.id }
     let outputs: [String: any DeliveryOutput]
     /// Where subscription URLs may point (checked when their settings are loaded).
     let policy: AddressPolicy
@@ -82,14 +84,14 @@ public struct Dispatcher: Service {
 
     public init(
         url: DatabaseURL,
-        instance: UUID = UUID(),
+        identity: InstanceIdentity = InstanceIdentity(version: "unknown"),
         outputs: [any DeliveryOutput],
         policy: AddressPolicy,
         configuration: Configuration = .init(),
         logger: Logger
     ) {
         self.url = url
-        self.instance = instance
+        self.identity = identity
         self.outputs = Dictionary(outputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.policy = policy
         self.configuration = configuration
@@ -99,14 +101,14 @@ public struct Dispatcher: Service {
     /// A dispatcher with the webhook output only, through `sender` and its address policy.
     public init(
         url: DatabaseURL,
-        instance: UUID = UUID(),
+        identity: InstanceIdentity = InstanceIdentity(version: "unknown"),
         sender: WebhookSender,
         configuration: Configuration = .init(),
         logger: Logger
     ) {
         self.init(
             url: url,
-            instance: instance,
+            identity: identity,
             outputs: [WebhookOutput(sender: sender)],
             policy: sender.configuration.policy,
             configuration: configuration,
@@ -116,11 +118,43 @@ public struct Dispatcher: Service {
 
     public func run() async throws {
         let core = DispatchCore(scheduler: DispatchScheduler(configuration: configuration.scheduler))
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.writeOutcomes(core) }
-            await claimLoop(core)
-            core.closeIntake()
+        // Not a child of the graceful shutdown: the instance stays known until its outcomes are recorded.
+        let presence = InstancePresence(identity: identity, url: url, reassertInterval: .seconds(2), logger: logger)
+        let held = Task { await presence.holdUntilCancelled() }
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.writeOutcomes(core) }
+                await claimLoop(core)
+                core.closeIntake()
+            }
+            await leave()
+        } onCancel: {
+            held.cancel()
         }
+        held.cancel()
+        await held.value
+    }
+
+    /// Removes this instance's row, returning to the queue whatever it still holds (outcomes the writer
+    /// could not record), so the next start has nothing to wait for.
+    private func leave() async {
+        var connection = DedicatedConnection(url: url, deadline: .seconds(5), logger: logger)
+        let identity = self.identity
+        let logger = self.logger
+        do {
+            let requeued = try await connection.withTransaction { conn in
+                try await DeliveryQueue.leave(identity, on: conn, logger: logger)
+            }
+            if requeued > 0 {
+                logger.warning("left deliveries unrecorded; they are sent again", metadata: ["count": "\(requeued)"])
+            }
+        } catch {
+            logger.warning(
+                "could not leave; another instance will take over",
+                metadata: ["error": "\(String(reflecting: error))"]
+            )
+        }
+        connection.close()
     }
 
     // MARK: - Claiming
@@ -155,11 +189,11 @@ public struct Dispatcher: Service {
                 }
                 if lastLiveness.map({ now - $0 >= configuration.livenessInterval }) ?? true {
                     let logger = self.logger
-                    let grace = configuration.restartGrace
+                    let grace = configuration.stoppedGrace
                     let instance = self.instance
                     let stopped = try await connection.withTransaction { conn in
                         try await DeliveryQueue.reclaimFromStoppedInstances(
-                            restartGrace: grace,
+                            grace: grace,
                             alive: instance,
                             on: conn,
                             logger: logger
@@ -306,8 +340,9 @@ public struct Dispatcher: Service {
             }
             do {
                 let logger = self.logger
+                let instance = self.instance
                 try await connection.withTransaction { conn in
-                    try await DeliveryQueue.record(batch, on: conn, logger: logger)
+                    try await DeliveryQueue.record(batch, instance: instance, on: conn, logger: logger)
                 }
                 backoff.succeeded()
                 core.persisted(batch)

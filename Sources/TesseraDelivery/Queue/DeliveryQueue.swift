@@ -196,7 +196,9 @@ public enum DeliveryQueue {
     }
 
     /// Claims due deliveries for the instance `instance`, at most `quota` per subscription, leasing them
-    /// for `lease`, and counts the attempt about to be made (see ``ClaimedDelivery/attempt``).
+    /// for `lease`, and counts the attempt about to be made (see ``ClaimedDelivery/attempt``). Claims
+    /// nothing while `instance` has no row in `tessera.instances` (before it registered, or after it was
+    /// judged stopped): a claim the others cannot attribute to a live instance would wait for its lease.
     ///
     /// Parallel subscriptions take their soonest-due rows; an ordered subscription takes its oldest
     /// unsettled delivery only, and only when it is due and no other delivery of it is being sent.
@@ -219,7 +221,8 @@ public enum DeliveryQueue {
             UPDATE tessera.deliveries d
             SET status = 'delivering', lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond',
                 attempts = d.attempts + 1, claimed_by = \(instance), claimed_at = now()
-            WHERE d.status = 'pending' AND d.id = ANY (ARRAY(
+            WHERE d.status = 'pending' AND EXISTS (SELECT 1 FROM tessera.instances WHERE id = \(instance))
+              AND d.id = ANY (ARRAY(
                 SELECT c.id
                 FROM unnest(\(ids)::uuid[], \(counts)::int4[], \(ordered)::bool[]) AS q(subscription_id, quota, ordered)
                 CROSS JOIN LATERAL (
@@ -270,13 +273,16 @@ public enum DeliveryQueue {
     /// Writes a batch of attempt results: the attempt log rows, the deliveries' new state, and the
     /// subscriptions disabled by a 410.
     ///
-    /// A delivery's state takes an outcome only while its `attempts` still names that attempt: an outcome
-    /// that arrives after its delivery was given up on (its lease ran out, or its instance was judged
-    /// stopped) still settles the delivery if nobody has claimed it again, and is otherwise logged only.
-    /// Either way the real outcome replaces the attempt's "outcome lost" row.
-    public static func record(_ records: [AttemptRecord], on connection: PostgresConnection, logger: Logger)
-        async throws
-    {
+    /// A delivery's state takes an outcome only while it is still this attempt's (`attempts` names it and
+    /// `instance` claimed it): an outcome that arrives after its delivery was given up on (its lease ran
+    /// out, or its instance was judged stopped) still settles the delivery if nobody has claimed it again,
+    /// and is otherwise logged only. Either way the real outcome replaces the attempt's "outcome lost" row.
+    public static func record(
+        _ records: [AttemptRecord],
+        instance: UUID,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
         guard !records.isEmpty else { return }
         var ids: [Int64] = []
         var attempts: [Int] = []
@@ -307,7 +313,7 @@ public enum DeliveryQueue {
                 delays.append(0)
             case .retry(let delay):
                 statuses.append("pending")
-                delays.append(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+                delays.append(delay.wholeMilliseconds)
             case .dead:
                 statuses.append("dead")
                 delays.append(0)
@@ -317,17 +323,7 @@ public enum DeliveryQueue {
                 disabled.append((record.subscriptionID, reason))
             }
         }
-        // A placeholder exists only for a delivery given up on: one no longer being sent as this attempt.
-        try await connection.perform(
-            """
-            DELETE FROM tessera.delivery_attempts a
-            USING unnest(\(ids)::int8[], \(attempts)::int4[]) AS r(id, attempt), tessera.deliveries d
-            WHERE d.id = r.id AND NOT (d.status = 'delivering' AND d.attempts = r.attempt)
-              AND a.delivery_id = r.id AND a.attempt = r.attempt AND a.outcome_lost
-            """,
-            logger: logger
-        )
-        // The deliveries next: the UPDATE locks them, so a delivery deleted meanwhile (its
+        // The deliveries first: the UPDATE locks them, so a delivery deleted meanwhile (its
         // subscription deleted) waits for this transaction and its trigger then deletes these attempts.
         try await connection.perform(
             """
@@ -343,7 +339,18 @@ public enum DeliveryQueue {
                 dead_at = CASE WHEN r.status = 'dead' THEN now() ELSE NULL END
             FROM unnest(\(ids)::int8[], \(statuses)::text[], \(attempts)::int4[], \(delays)::int8[], \(errors)::text[],
                         \(codes)::int4[]) AS r(id, status, attempt, delay, error, code)
-            WHERE d.id = r.id AND d.attempts = r.attempt AND d.status IN ('delivering', 'pending')
+            WHERE d.id = r.id AND d.attempts = r.attempt AND d.claimed_by = \(instance)
+              AND d.status IN ('delivering', 'pending')
+            """,
+            logger: logger
+        )
+        // The attempt's "outcome lost" row, if it was given up on (after the UPDATE, which waited for any
+        // reclaim of these deliveries to commit).
+        try await connection.perform(
+            """
+            DELETE FROM tessera.delivery_attempts a
+            USING unnest(\(ids)::int8[], \(attempts)::int4[]) AS r(id, attempt)
+            WHERE a.delivery_id = r.id AND a.attempt = r.attempt AND a.outcome_lost
             """,
             logger: logger
         )
@@ -367,79 +374,102 @@ public enum DeliveryQueue {
     }
 
     /// Returns deliveries whose lease ran out (their instance hung, or was cut off from the database) to
-    /// the queue, each with an attempt-log row saying its outcome was lost; returns how many.
+    /// the queue, each with an attempt-log row saying its outcome was lost (`tessera.requeue_lost`);
+    /// returns how many.
     public static func reclaimExpiredLeases(on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        try await connection.perform(
-            """
-            WITH lost AS (
-                UPDATE tessera.deliveries SET status = 'pending', lease_until = NULL
-                WHERE status = 'delivering' AND lease_until < now()
-                RETURNING id, attempts, claimed_at
-            )
-            INSERT INTO tessera.delivery_attempts (delivery_id, attempt, started_at, duration_ms, error, outcome_lost)
-            SELECT id, attempts, coalesce(claimed_at, now()), 0,
-                   'outcome lost: no outcome was recorded before the lease ran out', true
-            FROM lost
-            RETURNING 1
-            """,
+        try await requeueLost(
+            "SELECT id FROM tessera.deliveries WHERE status = 'delivering' AND lease_until < now()",
+            why: "outcome lost: no outcome was recorded before the lease ran out",
+            on: connection,
             logger: logger
         )
     }
 
-    /// What ``reclaimFromStoppedInstances(restartGrace:alive:on:logger:)`` did.
+    /// What ``reclaimFromStoppedInstances(grace:alive:on:logger:)`` did.
     public struct StoppedInstances: Sendable, Equatable {
-        /// The instances found stopped (their rows are removed), as "host pid N".
+        /// The instances judged stopped (their rows are removed), as "host pid N".
         public var instances: [String] = []
         /// Their deliveries returned to the queue.
         public var deliveries = 0
     }
 
-    /// Returns the deliveries of every instance that stopped (its session, and with it its advisory
-    /// lock, is gone: `sql/009_instances.sql`) to the queue at once, each with an attempt-log row saying
-    /// its outcome was lost, and removes those instances' rows.
+    /// Returns the deliveries of every instance that stopped to the queue at once, each with an
+    /// attempt-log row saying its outcome was lost, and removes those instances' rows.
     ///
-    /// After a database restart no instance holds its lock until it reconnects: an instance registered
-    /// before the server started is judged only once `restartGrace` has passed since then. The caller's
-    /// own instance, `alive`, is never judged (its presence connection may be reconnecting).
+    /// An instance has stopped when its advisory lock (`sql/009_instances.sql`), which goes with its
+    /// session, has been seen missing for `grace`: the first call that sees it missing notes the time,
+    /// and a call at least `grace` later judges it (with `grace` zero, the first). The grace covers what
+    /// also takes every lock away from live instances for a moment: a database restart, a failover, a
+    /// cut connection. The caller's own instance, `alive`, is never judged.
     public static func reclaimFromStoppedInstances(
-        restartGrace: Duration,
+        grace: Duration,
         alive: UUID,
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> StoppedInstances {
-        let graceMilliseconds =
-            restartGrace.components.seconds * 1000
-            + restartGrace.components.attoseconds / 1_000_000_000_000_000
-        let rows = try await connection.query(
+        let graceMilliseconds = grace.wholeMilliseconds
+        let holds = InstancePresence.holdsLockCondition("i")
+        // Note when a lock went missing, and forget it when it is held again; rows that change only.
+        try await connection.perform(
             """
-            WITH stopped AS (
-                DELETE FROM tessera.instances i
-                WHERE i.id <> \(alive) AND NOT \(unescaped: InstancePresence.holdsLockCondition("i"))
-                  AND (i.registered_at > pg_postmaster_start_time()
-                       OR now() > pg_postmaster_start_time() + \(graceMilliseconds) * interval '1 millisecond')
-                RETURNING i.id, i.hostname, i.pid
-            ), lost AS (
-                UPDATE tessera.deliveries d SET status = 'pending', lease_until = NULL
-                FROM stopped s
-                WHERE d.status = 'delivering' AND d.claimed_by = s.id
-                RETURNING d.id, d.attempts, d.claimed_at, s.hostname, s.pid
-            ), logged AS (
-                INSERT INTO tessera.delivery_attempts (delivery_id, attempt, started_at, duration_ms, error,
-                                                       outcome_lost)
-                SELECT id, attempts, coalesce(claimed_at, now()), 0,
-                       format('outcome lost: the sending instance stopped (%s pid %s)', hostname, pid), true
-                FROM lost
-                RETURNING 1
-            )
-            SELECT s.hostname || ' pid ' || s.pid, (SELECT count(*) FROM logged)::int8 FROM stopped s
+            UPDATE tessera.instances i SET lock_missing_since = CASE WHEN h.holds THEN NULL ELSE now() END
+            FROM (SELECT i.id, \(unescaped: holds) AS holds FROM tessera.instances i) h
+            WHERE h.id = i.id AND i.id <> \(alive) AND h.holds = (i.lock_missing_since IS NOT NULL)
             """,
             logger: logger
         )
+        let rows = try await connection.query(
+            """
+            DELETE FROM tessera.instances i
+            WHERE i.id <> \(alive)
+              AND i.lock_missing_since <= now() - \(graceMilliseconds) * interval '1 millisecond'
+              AND NOT \(unescaped: holds)
+            RETURNING i.id, i.hostname, i.pid
+            """,
+            logger: logger
+        )
+        var stopped: [(UUID, String)] = []
+        for try await (id, hostname, pid) in rows.decode((UUID, String, Int32).self) {
+            stopped.append((id, "\(hostname) pid \(pid)"))
+        }
         var result = StoppedInstances()
-        for try await (name, count) in rows.decode((String, Int64).self) {
+        for (id, name) in stopped {
             result.instances.append(name)
-            result.deliveries = Int(count)
+            result.deliveries += try await requeueLost(
+                "SELECT id FROM tessera.deliveries WHERE status = 'delivering' AND claimed_by = '\(id.uuidString)'",
+                why: "outcome lost: the sending instance stopped (\(name))",
+                on: connection,
+                logger: logger
+            )
         }
         return result
+    }
+
+    /// An instance leaving: what it still has in flight (outcomes it could not record) goes back to the
+    /// queue as lost, and its row is removed; returns how many deliveries.
+    public static func leave(_ instance: InstanceIdentity, on connection: PostgresConnection, logger: Logger)
+        async throws -> Int
+    {
+        try await connection.perform("DELETE FROM tessera.instances WHERE id = \(instance.id)", logger: logger)
+        return try await requeueLost(
+            "SELECT id FROM tessera.deliveries WHERE status = 'delivering' AND claimed_by = '\(instance.id.uuidString)'",
+            why:
+                "outcome lost: the sending instance stopped before recording it (\(instance.hostname) pid \(instance.pid))",
+            on: connection,
+            logger: logger
+        )
+    }
+
+    /// `tessera.requeue_lost` of the deliveries `select` (a trusted query of ids) finds.
+    private static func requeueLost(
+        _ select: String,
+        why: String,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Int {
+        try await connection.query(
+            "SELECT tessera.requeue_lost(ARRAY(\(unescaped: select)), \(why))",
+            logger: logger
+        ).collect().first?.decode(Int.self) ?? 0
     }
 }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import TesseraPostgres
 
 /// One webhook call, ready to send: URL already validated, headers (signature included) set.
 public struct WebhookRequest: Sendable {
@@ -73,10 +74,7 @@ public struct WebhookOutcome: Sendable, CustomStringConvertible {
         }
     }
 
-    public var milliseconds: Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-    }
+    public var milliseconds: Int { Int(duration.wholeMilliseconds) }
 
     public var description: String {
         if let statusCode { return "HTTP \(statusCode) in \(milliseconds) ms" }

@@ -101,7 +101,10 @@ import Testing
         var i = 0
         while i < 24 {
             do {
-                try await db.execute(Self.insertBatch(i, rows: 100))
+                // Bounded: postgres-nio never answers a statement sent on a connection the server has just
+                // closed (see TesseraPostgres' ConnectionClosed), and the test's own client is postgres-nio.
+                let statement = Self.insertBatch(i, rows: 100)
+                try await withDeadline(.seconds(10)) { try await db.execute(statement) }
                 i += 1
             } catch {
                 try await Task.sleep(for: .milliseconds(200))  // the database is down: try the batch again

@@ -72,7 +72,7 @@ import Testing
     }
 
     func success(_ d: ClaimedDelivery, attempt: Int) -> AttemptRecord {
-        AttemptRecord(
+        var record = AttemptRecord(
             deliveryID: d.id,
             subscriptionID: d.subscriptionID,
             attempt: attempt,
@@ -80,6 +80,8 @@ import Testing
             outcome: .init(statusCode: 200, duration: .milliseconds(3), responseBody: "late ok"),
             decision: .delivered
         )
+        record.claimedAt = d.claimedAt
+        return record
     }
 
     @Test func aClaimCountsItsAttemptAndNamesItsInstance() async throws {
@@ -297,6 +299,32 @@ import Testing
                 }
             }
             #expect(try await db.int("SELECT count(*) FROM tessera.delivery_attempts WHERE outcome_lost") == 4)
+        }
+    }
+
+    @Test func aReplaysOwnOutcomeLeavesTheLostRowOfTheEarlierSeries() async throws {
+        try await with(deliveries: 1) { db, c, limits in
+            try await register(other, key: 784, on: c)
+            _ = try await claim(limits, as: other, on: c)
+            _ = try await reclaim(on: c)
+            try await c.perform(
+                "UPDATE tessera.deliveries SET status = 'pending', attempts = 0, next_attempt_at = now()",
+                logger: Self.logger
+            )
+            let replay = try #require(try await claim(limits, as: me, on: c).first)
+            #expect(replay.attempt == 1)
+            try await DeliveryQueue.record([success(replay, attempt: 1)], instance: me, on: c, logger: Self.logger)
+            #expect(try await db.int("SELECT count(*) FROM tessera.deliveries WHERE status = 'delivered'") == 1)
+            // Both requests numbered 1 stay in the log: the lost one of the first series, and the replay's.
+            #expect(
+                try await db.int("SELECT count(*) FROM tessera.delivery_attempts WHERE attempt = 1 AND outcome_lost")
+                    == 1
+            )
+            #expect(
+                try await db.int(
+                    "SELECT count(*) FROM tessera.delivery_attempts WHERE attempt = 1 AND status_code = 200"
+                ) == 1
+            )
         }
     }
 }

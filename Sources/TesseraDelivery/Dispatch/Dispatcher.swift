@@ -310,7 +310,7 @@ public struct Dispatcher: Service {
                 metadata: ["subscription": "\(delivery.subscriptionID)", "reason": "\(reason)"]
             )
         }
-        let record = AttemptRecord(
+        var record = AttemptRecord(
             deliveryID: delivery.id,
             subscriptionID: delivery.subscriptionID,
             attempt: attempt,
@@ -318,6 +318,7 @@ public struct Dispatcher: Service {
             outcome: outcome,
             decision: decision
         )
+        record.claimedAt = delivery.claimedAt
         core.completed(
             record,
             limits: target.limits,

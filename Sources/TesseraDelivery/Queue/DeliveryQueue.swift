@@ -122,6 +122,9 @@ public struct ClaimedDelivery: Sendable {
     /// This attempt's number, 1-based: counted when the delivery was claimed, so an attempt whose outcome
     /// was lost (its instance stopped) still counts, and the next one is numbered after it.
     public var attempt: Int
+    /// When it was claimed (seconds since 1970, the database's clock): names this claim's "outcome lost"
+    /// row, if it gets one.
+    public var claimedAt: Double = 0
 }
 
 /// The stored result of one attempt.
@@ -133,6 +136,8 @@ public struct AttemptRecord: Sendable {
     public var startedAt: Date
     public var outcome: WebhookOutcome
     public var decision: DeliveryDecision
+    /// When the attempt's delivery was claimed (``ClaimedDelivery/claimedAt``).
+    public var claimedAt: Double = 0
     /// Set by the dispatcher for ordered subscriptions: the slot is freed once this record is stored.
     var releasesSlotWhenStored = false
 
@@ -246,13 +251,13 @@ public enum DeliveryQueue {
                 WHERE h.status = 'pending' AND h.next_attempt_at <= now()
             ))
             RETURNING d.id, d.event_id::text, d.subscription_id::text, d.payload, d.content_type, d.content_encoding,
-                      d.output, d.attempts
+                      d.output, d.attempts, extract(epoch FROM d.claimed_at)::float8
             """,
             logger: logger
         )
         var claimed: [ClaimedDelivery] = []
-        for try await (id, eventID, subscriptionID, payload, contentType, contentEncoding, output, attempts)
-            in rows.decode((Int64, String, String, ByteBuffer, String, String?, String, Int).self)
+        for try await (id, eventID, subscriptionID, payload, contentType, contentEncoding, output, attempts, claimedAt)
+            in rows.decode((Int64, String, String, ByteBuffer, String, String?, String, Int, Double).self)
         {
             claimed.append(
                 ClaimedDelivery(
@@ -263,7 +268,8 @@ public enum DeliveryQueue {
                     contentType: contentType,
                     contentEncoding: contentEncoding,
                     output: output,
-                    attempt: attempts
+                    attempt: attempts,
+                    claimedAt: claimedAt
                 )
             )
         }
@@ -286,6 +292,7 @@ public enum DeliveryQueue {
         guard !records.isEmpty else { return }
         var ids: [Int64] = []
         var attempts: [Int] = []
+        var claimed: [Double] = []
         var started: [Double] = []
         var durations: [Int] = []
         var codes: [Int] = []
@@ -299,6 +306,7 @@ public enum DeliveryQueue {
         for record in records {
             ids.append(record.deliveryID)
             attempts.append(record.attempt)
+            claimed.append(record.claimedAt)
             started.append(record.startedAt.timeIntervalSince1970)
             durations.append(record.outcome.milliseconds)
             codes.append(record.outcome.statusCode ?? 0)
@@ -345,12 +353,14 @@ public enum DeliveryQueue {
             logger: logger
         )
         // The attempt's "outcome lost" row, if it was given up on (after the UPDATE, which waited for any
-        // reclaim of these deliveries to commit).
+        // reclaim of these deliveries to commit). The row of this very claim (it starts at the claim), not
+        // one of an earlier series that had the same attempt number before a replay.
         try await connection.perform(
             """
             DELETE FROM tessera.delivery_attempts a
-            USING unnest(\(ids)::int8[], \(attempts)::int4[]) AS r(id, attempt)
+            USING unnest(\(ids)::int8[], \(attempts)::int4[], \(claimed)::float8[]) AS r(id, attempt, claimed)
             WHERE a.delivery_id = r.id AND a.attempt = r.attempt AND a.outcome_lost
+              AND abs(extract(epoch FROM a.started_at) - r.claimed) < 0.001
             """,
             logger: logger
         )

@@ -25,10 +25,12 @@ CREATE TABLE IF NOT EXISTS tessera.instances (
     -- When another instance first saw its lock missing; cleared when it is held again.
     lock_missing_since timestamptz
 );
+ALTER TABLE tessera.instances ADD COLUMN IF NOT EXISTS lock_missing_since timestamptz;
 
 -- The instance that claimed a delivery, and when: the attempt number is counted at the claim
 -- (`attempts` includes the one in flight), so a delivery sent again after a lost outcome carries the
--- next number, and an outcome is written only while `attempts` still names its attempt.
+-- next number, and an outcome is written only while `attempts` still names its attempt and
+-- `claimed_by` its instance.
 ALTER TABLE tessera.deliveries
     ADD COLUMN IF NOT EXISTS claimed_by uuid,
     ADD COLUMN IF NOT EXISTS claimed_at timestamptz;

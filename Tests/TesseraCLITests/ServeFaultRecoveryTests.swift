@@ -205,7 +205,7 @@ import Testing
                     // Bounded: the test's own client is postgres-nio, whose statement sent just after the
                     // server closed the connection is never answered (see ConnectionClosed).
                     let statement = Self.insert(i)
-                    try await withDeadline(.seconds(10)) { try await db.execute(statement) }
+                    try await withDeadline(.seconds(2)) { try await db.execute(statement) }
                     i += 1
                     committed.withLock { $0 = i }
                 } catch {}
@@ -216,9 +216,12 @@ import Testing
         _ = try shell("\(pg) stop", environment: env)
         try await Task.sleep(for: .seconds(2))
         _ = try shell("\(pg) start", environment: env)
-        try await Task.sleep(for: .seconds(5))
+        try await Task.sleep(for: .seconds(6))
         stream.cancel()
         _ = await stream.value
+        // A statement abandoned at its bound was either never sent (it cannot commit) or merely slow:
+        // give the slow ones time to end before counting.
+        try await Task.sleep(for: .seconds(3))
         let batches = committed.withLock { $0 }
         // Counted in the table: a statement may commit and still report an error (the server stopping).
         let rows = try await db.int("SELECT count(*) FROM buildings")
@@ -240,7 +243,7 @@ import Testing
             ORDER BY 1
             """
         ).compactMap { $0.flatMap(Double.init) }
-        try #require(latencies.count > 20)
+        try #require(latencies.count >= 5, "\(latencies.count) deliveries after the restart")
         let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
         // Before: the processor's batch in flight waited out its 20 s deadline (first change 14.6 s late).
         #expect(p99 < 3, "commit → delivery after the restart: p99 \(p99) s of \(latencies.count)")

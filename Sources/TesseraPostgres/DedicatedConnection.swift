@@ -49,7 +49,7 @@ public struct DedicatedConnection: ~Copyable {
             let logger = self.logger
             // A query waiting on a silent server does not end when cancelled; closing its connection
             // fails it at once.
-            return try await withDeadline(deadline, failingWhen: closed, abandon: { Self.close(c) }) {
+            return try await withDeadline(deadline, failingWhen: closed, abandon: { drop(c) }) {
                 try await c.withTransaction(logger: logger) { try await body($0) }
             }
         } catch {
@@ -63,11 +63,10 @@ public struct DedicatedConnection: ~Copyable {
         if let c = connection {
             connection = nil
             closed = nil
-            Self.close(c)
+            drop(c)
         }
     }
 
-    private static func close(_ c: PostgresConnection) { drop(c) }
 }
 
 /// Closes `c` without waiting for the server to acknowledge.

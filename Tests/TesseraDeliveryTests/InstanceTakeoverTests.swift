@@ -71,6 +71,21 @@ import Testing
         try await DeliveryQueue.reclaimFromStoppedInstances(grace: grace, alive: me, on: c, logger: Self.logger)
     }
 
+    /// The one delivery, claimed by the other instance, which then stops: its outcome is lost.
+    func lostByOther(_ limits: SubscriptionLimits, key: Int32, on c: PostgresConnection) async throws
+        -> ClaimedDelivery
+    {
+        try await register(other, key: key, on: c)
+        let lost = try #require(try await claim(limits, as: other, on: c).first)
+        _ = try await reclaim(on: c)
+        return lost
+    }
+
+    /// Replays every delivery as the admin API does (`DeliveryLogStore`'s requeue): a new series.
+    func replay(on c: PostgresConnection) async throws {
+        try await c.perform("UPDATE tessera.deliveries SET \(unescaped: DeliveryLogStore.requeue)", logger: Self.logger)
+    }
+
     func success(_ d: ClaimedDelivery, attempt: Int) -> AttemptRecord {
         var record = AttemptRecord(
             deliveryID: d.id,
@@ -187,9 +202,7 @@ import Testing
 
     @Test func aLateOutcomeIsLoggedForItsAttemptAndLeavesTheResendAlone() async throws {
         try await with(deliveries: 1) { db, c, limits in
-            try await register(other, key: 781, on: c)
-            let lost = try #require(try await claim(limits, as: other, on: c).first)
-            _ = try await reclaim(on: c)
+            let lost = try await lostByOther(limits, key: 781, on: c)
             let resend = try #require(try await claim(limits, as: me, on: c).first)
             #expect(resend.attempt == 2)
             // The stopped instance's answer arrives after all (it was only cut off).
@@ -219,9 +232,7 @@ import Testing
 
     @Test func aLateOutcomeSettlesADeliveryNobodyClaimedAgain() async throws {
         try await with(deliveries: 1) { db, c, limits in
-            try await register(other, key: 782, on: c)
-            let lost = try #require(try await claim(limits, as: other, on: c).first)
-            _ = try await reclaim(on: c)
+            let lost = try await lostByOther(limits, key: 782, on: c)
             try await DeliveryQueue.record([success(lost, attempt: 1)], instance: other, on: c, logger: Self.logger)
             #expect(
                 try await db.int("SELECT count(*) FROM tessera.deliveries WHERE status = 'delivered' AND attempts = 1")
@@ -258,14 +269,9 @@ import Testing
 
     @Test func aReplayedDeliveryIgnoresALateOutcomeOfItsEarlierSeries() async throws {
         try await with(deliveries: 1) { db, c, limits in
-            try await register(other, key: 783, on: c)
-            let lost = try #require(try await claim(limits, as: other, on: c).first)
-            _ = try await reclaim(on: c)
+            let lost = try await lostByOther(limits, key: 783, on: c)
             // Replayed meanwhile: a new series, numbered from 1 again, sent by this instance.
-            try await c.perform(
-                "UPDATE tessera.deliveries SET status = 'pending', attempts = 0, next_attempt_at = now()",
-                logger: Self.logger
-            )
+            try await replay(on: c)
             let replay = try #require(try await claim(limits, as: me, on: c).first)
             #expect(replay.attempt == 1)
             try await DeliveryQueue.record([success(lost, attempt: 1)], instance: other, on: c, logger: Self.logger)
@@ -304,13 +310,8 @@ import Testing
 
     @Test func aReplaysOwnOutcomeLeavesTheLostRowOfTheEarlierSeries() async throws {
         try await with(deliveries: 1) { db, c, limits in
-            try await register(other, key: 784, on: c)
-            _ = try await claim(limits, as: other, on: c)
-            _ = try await reclaim(on: c)
-            try await c.perform(
-                "UPDATE tessera.deliveries SET status = 'pending', attempts = 0, next_attempt_at = now()",
-                logger: Self.logger
-            )
+            _ = try await lostByOther(limits, key: 784, on: c)
+            try await replay(on: c)
             let replay = try #require(try await claim(limits, as: me, on: c).first)
             #expect(replay.attempt == 1)
             try await DeliveryQueue.record([success(replay, attempt: 1)], instance: me, on: c, logger: Self.logger)

@@ -71,6 +71,7 @@ let package = Package(
                 .embedInCode("Migrations/007_delivery_output.sql"),
                 .embedInCode("Migrations/008_partition_maps.sql"),
                 .embedInCode("Migrations/009_instances.sql"),
+                .embedInCode("Migrations/010_latency.sql"),
             ]
         ),
         .target(

@@ -20,7 +20,7 @@ import TesseraGeometry
 ///                      "compression": "none", "debounce_ms": 1000, "max_delay_ms": 10000, "max_tiles": 100000,
 ///                      "rollup": "parents", "retry_schedule_ms": [5000, 300000], "secret_env": "CACHE_WEBHOOK_SECRET"}],
 ///   (a subscription takes every field the API takes, plus `tenant`, `secret_env` and `secret_file`)
-///   "processor": {"batch_size": 2000, "poll_interval_ms": 2000, "flush_interval_ms": 100},
+///   "processor": {"batch_size": 2000, "poll_interval_ms": 2000, "flush_interval_ms": 1000},
 ///   "api": {"listen": "127.0.0.1:8088", "max_body_bytes": 1048576, "secret_rotation_overlap_s": 86400},
 ///   "allow_networks": ["127.0.0.0/8", "::1"],
 ///   "dispatcher": {"enabled": true, "concurrency": 512, "batch_size": 500, "poll_interval_ms": 100,
@@ -35,7 +35,7 @@ public struct ServeConfiguration: Sendable {
     public var subscriptions: [DeclaredSubscription] = []
     public var batchSize = 2000
     public var pollIntervalMilliseconds = 2000
-    public var flushIntervalMilliseconds = 100
+    public var flushIntervalMilliseconds = 1000
     public var logLevel = "info"
     /// Where the admin API listens (`host:port`); nil turns the API off.
     public var apiListen: (host: String, port: Int)? = ("127.0.0.1", 8088)

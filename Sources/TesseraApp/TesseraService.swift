@@ -66,10 +66,16 @@ public enum TesseraService {
         } catch {
             throw ConfigurationError("allow_networks: \(error.description)")
         }
-        let wakeup = Wakeup()
+        // The hand-offs: a NOTIFY of the capture triggers wakes the processor; the processor sets the
+        // flusher's alarm to each window's due time; the flusher wakes the dispatcher in process, and the
+        // NOTIFY of its delivery rows wakes the dispatchers of other instances.
+        let changesCommitted = Wakeup()
+        let windowsDue = Alarm()
+        let deliveriesWritten = Wakeup()
         let processor = ChangeProcessor(
             url: url,
-            wakeup: wakeup,
+            wakeup: changesCommitted,
+            flushAlarm: windowsDue,
             configuration: .init(
                 batchSize: settings.batchSize,
                 pollInterval: .milliseconds(settings.pollIntervalMilliseconds)
@@ -78,6 +84,8 @@ public enum TesseraService {
         )
         let flusher = WindowFlusher(
             url: url,
+            alarm: windowsDue,
+            deliveriesWritten: deliveriesWritten,
             configuration: .init(interval: .milliseconds(settings.flushIntervalMilliseconds)),
             logger: logger
         )
@@ -91,9 +99,11 @@ public enum TesseraService {
             ),
             logger: logger
         )
+        var listened: [(channel: String, wakeup: Wakeup)] = [(ChangeQueue.channel, changesCommitted)]
+        if settings.dispatcher.enabled { listened.append((DeliveryQueue.channel, deliveriesWritten)) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: sender),
-            .init(service: ChangeListener(url: url, wakeup: wakeup, logger: logger)),
+            .init(service: NotificationListener(wakeups: listened, url: url, logger: logger)),
             .init(service: processor),
             .init(service: flusher),
         ]
@@ -103,6 +113,7 @@ public enum TesseraService {
                 identity: InstanceIdentity(version: version),
                 outputs: [WebhookOutput(sender: sender)],
                 policy: policy,
+                wakeup: deliveriesWritten,
                 configuration: .init(
                     batchSize: settings.dispatcher.batchSize,
                     concurrency: settings.dispatcher.concurrency,

@@ -9,6 +9,10 @@ import TesseraPostgres
 /// waiting on each other and without a gap: a row is either locked by one transaction or
 /// free, whatever order transactions commit in.
 public enum ChangeQueue {
+    /// The channel the statement triggers of `sql/002_watch.sql` NOTIFY when they commit changes: a
+    /// wake-up only (the outbox row is the record).
+    public static let channel = "tessera_changes"
+
     /// Locks outbox rows holding about `limit` changes (at least one row, however large) and
     /// returns their changes, oldest first, geometries as EWKB in EPSG:4326 (SRID 0 is taken as
     /// 4326): the old ones as captured, the new ones read from the table now. Must run inside a

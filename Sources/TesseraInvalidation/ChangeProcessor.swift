@@ -12,7 +12,8 @@ import TesseraPostgres
 /// transaction per batch: the windows are written and the changes deleted together, so a
 /// crash anywhere repeats at most the batch in flight and loses nothing.
 ///
-/// Wakes on a notification, on the poll interval, and whenever a full batch suggests more.
+/// Wakes on a notification, on the poll interval, and whenever a full batch suggests more. After each
+/// batch commits it sets the flusher's alarm to the soonest due time of the windows it wrote.
 public struct ChangeProcessor: Service {
     public struct Configuration: Sendable {
         /// Changes claimed per transaction.
@@ -32,16 +33,27 @@ public struct ChangeProcessor: Service {
         public var quarantined = 0
         public var skipped = 0
         public var windowsTouched = 0
+        /// When the soonest window this batch wrote falls due (the flusher's alarm, once committed).
+        public var soonestDue: ContinuousClock.Instant?
     }
 
     let url: DatabaseURL
     let wakeup: Wakeup
+    /// The flusher's: set to each window's due time once the batch that wrote it has committed.
+    let flushAlarm: Alarm?
     let configuration: Configuration
     let logger: Logger
 
-    public init(url: DatabaseURL, wakeup: Wakeup, configuration: Configuration = .init(), logger: Logger) {
+    public init(
+        url: DatabaseURL,
+        wakeup: Wakeup,
+        flushAlarm: Alarm? = nil,
+        configuration: Configuration = .init(),
+        logger: Logger
+    ) {
         self.url = url
         self.wakeup = wakeup
+        self.flushAlarm = flushAlarm
         self.configuration = configuration
         self.logger = logger
     }
@@ -69,6 +81,7 @@ public struct ChangeProcessor: Service {
                         try await Self.processBatch(on: conn, effects: ChangeEffects(), limit: limit, logger: logger)
                     }
                     backoff.succeeded()
+                    if let due = report.soonestDue { flushAlarm?.wake(at: due) }
                     if report.claimed < limit { break }
                 }
             } catch {
@@ -156,13 +169,16 @@ public struct ChangeProcessor: Service {
             ) {
                 window.merge(stored)
             }
-            try await PendingStore.save(
+            if let delay = try await PendingStore.save(
                 window,
                 subscriptionID: key.subscription.key,
                 layer: key.layer,
                 on: connection,
                 logger: logger
-            )
+            ) {
+                let due = ContinuousClock.now + delay
+                report.soonestDue = min(report.soonestDue ?? due, due)
+            }
         }
         report.windowsTouched = keys.count
         try await ChangeQueue.delete(changes, on: connection, logger: logger)

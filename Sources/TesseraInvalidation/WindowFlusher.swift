@@ -11,25 +11,41 @@ import TesseraPostgres
 /// Closes coalescing windows that are due (debounce elapsed since the last change, or the
 /// maximum delay since the first) and turns each into delivery rows, in one transaction:
 /// the delivery rows are written and the window deleted together.
+///
+/// It sleeps until the next window is due: the processor sets the ``Alarm`` for each window it writes
+/// (after its transaction commits), and after every pass the flusher reads the soonest due time of the
+/// windows stored (those of other instances, or of before a restart). `interval` is only the safety net.
+/// Once it has written delivery rows it wakes the dispatcher in process (`deliveriesWritten`); the
+/// rows' NOTIFY wakes the dispatchers of other instances.
 public struct WindowFlusher: Service {
     public struct Configuration: Sendable {
-        /// How often to look for due windows.
-        public var interval = Duration.milliseconds(100)
+        /// The longest the flusher sleeps without being asked to run: the safety net.
+        public var interval = Duration.seconds(1)
         /// Windows closed per transaction.
         public var batchSize = 200
 
-        public init(interval: Duration = .milliseconds(100), batchSize: Int = 200) {
+        public init(interval: Duration = .seconds(1), batchSize: Int = 200) {
             self.interval = interval
             self.batchSize = batchSize
         }
     }
 
     let url: DatabaseURL
+    let alarm: Alarm
+    let deliveriesWritten: Wakeup?
     let configuration: Configuration
     let logger: Logger
 
-    public init(url: DatabaseURL, configuration: Configuration = .init(), logger: Logger) {
+    public init(
+        url: DatabaseURL,
+        alarm: Alarm = Alarm(),
+        deliveriesWritten: Wakeup? = nil,
+        configuration: Configuration = .init(),
+        logger: Logger
+    ) {
         self.url = url
+        self.alarm = alarm
+        self.deliveriesWritten = deliveriesWritten
         self.configuration = configuration
         self.logger = logger
     }
@@ -38,7 +54,9 @@ public struct WindowFlusher: Service {
         await cancelWhenGracefulShutdown {
             var connection = DedicatedConnection(url: url, logger: logger)
             var backoff = Backoff()
+            let clock = ContinuousClock()
             while !Task.isCancelled {
+                var wake = clock.now + configuration.interval
                 do {
                     let limit = configuration.batchSize
                     let logger = self.logger
@@ -46,17 +64,29 @@ public struct WindowFlusher: Service {
                         try await Self.flushDue(on: conn, limit: limit, logger: logger)
                     }
                     backoff.succeeded()
+                    if closed > 0 { deliveriesWritten?.signal() }
                     if closed >= limit { continue }
+                    let next = try await connection.withTransaction { conn in
+                        try await PendingStore.timeUntilNextDue(on: conn, logger: logger)
+                    }
+                    if let next {
+                        // Due already yet nothing was closed: another flusher (or a processor) holds it;
+                        // look again shortly rather than spin.
+                        let delay = next > .zero ? next : (closed == 0 ? Self.busyRetry : .zero)
+                        wake = min(wake, clock.now + delay)
+                    }
                 } catch {
                     if Task.isCancelled { break }
                     logger.warning("flush failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
-                    try? await Task.sleep(for: backoff.failed())
+                    wake = clock.now + backoff.failed()
                 }
-                try? await Task.sleep(for: configuration.interval)
+                await alarm.wait(until: wake)
             }
             connection.close()
         }
     }
+
+    static let busyRetry = Duration.milliseconds(10)
 
     /// Closes up to `limit` windows due now, inside the caller's transaction; returns how many.
     /// Public for tests and benchmarks.
@@ -68,31 +98,7 @@ public struct WindowFlusher: Service {
         var deliveries: [OutgoingDelivery] = []
         for row in windows {
             if let subscription = subscriptions[row.subscriptionID], let layer = catalog.layers[row.layer] {
-                let events = WindowPayloads.invalidations(
-                    window: row.window,
-                    layer: layer,
-                    subscription: subscription,
-                    newEventID: { UUID().uuidString.lowercased() }
-                )
-                for event in events {
-                    let payload = try event.encoded(
-                        as: subscription.settings.format,
-                        compression: subscription.settings.compression
-                    )
-                    deliveries.append(
-                        OutgoingDelivery(
-                            eventID: event.eventID,
-                            subscriptionID: row.subscriptionID,
-                            eventType: TileInvalidation.eventType,
-                            payload: payload.bytes,
-                            contentType: payload.contentType,
-                            contentEncoding: payload.contentEncoding,
-                            changeCount: event.changeCount,
-                            windowStartMilliseconds: event.windowStartMilliseconds,
-                            windowEndMilliseconds: event.windowEndMilliseconds
-                        )
-                    )
-                }
+                deliveries += try Self.deliveries(of: row, layer: layer, subscription: subscription)
             } else {
                 logger.warning(
                     "dropping a window whose subscription or layer no longer exists (or is disabled)",
@@ -111,5 +117,36 @@ public struct WindowFlusher: Service {
         }
         try await DeliveryQueue.enqueue(deliveries, on: connection, logger: logger)
         return windows.count
+    }
+
+    /// The delivery rows of one closed window: its payloads, encoded as the subscription asks.
+    static func deliveries(of row: PendingStore.Row, layer: Layer, subscription: Subscription) throws
+        -> [OutgoingDelivery]
+    {
+        let events = WindowPayloads.invalidations(
+            window: row.window,
+            layer: layer,
+            subscription: subscription,
+            newEventID: { UUID().uuidString.lowercased() }
+        )
+        return try events.map { event in
+            let payload = try event.encoded(
+                as: subscription.settings.format,
+                compression: subscription.settings.compression
+            )
+            return OutgoingDelivery(
+                eventID: event.eventID,
+                subscriptionID: row.subscriptionID,
+                eventType: TileInvalidation.eventType,
+                payload: payload.bytes,
+                contentType: payload.contentType,
+                contentEncoding: payload.contentEncoding,
+                changeCount: event.changeCount,
+                windowStartMilliseconds: event.windowStartMilliseconds,
+                windowEndMilliseconds: event.windowEndMilliseconds,
+                processedAtMilliseconds: row.openedAtMilliseconds,
+                dueAtMilliseconds: row.dueAtMilliseconds
+            )
+        }
     }
 }

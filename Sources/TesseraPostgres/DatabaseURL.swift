@@ -1,3 +1,4 @@
+import NIOSSL
 import PostgresNIO
 
 /// A PostgreSQL connection URL: `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]`.
@@ -79,13 +80,17 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
             let tls: PostgresConnection.Configuration.TLS
             switch sslMode {
             case "disable", "allow": tls = .disable
-            case "require": tls = .require(try .init(configuration: .makeClientConfiguration()))
-            default: tls = .prefer(try .init(configuration: .makeClientConfiguration()))
+            case "require": tls = .require(try Self.clientTLSContext.get())
+            default: tls = .prefer(try Self.clientTLSContext.get())
             }
             config = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
         }
         return config
     }
+
+    /// The TLS context of every connection, made once: making one loads the system's trust roots (the
+    /// whole CA bundle, parsed), which cost more than the connection itself when made per connection.
+    static let clientTLSContext = Result { try NIOSSLContext(configuration: .makeClientConfiguration()) }
 
     /// The URL with its password replaced by `***`, for logs and errors.
     public var description: String {

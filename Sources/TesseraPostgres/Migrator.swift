@@ -32,6 +32,7 @@ public enum Migrator {
         Migration(version: 7, name: "delivery_output", sql: text(PackageResources._07_delivery_output_sql)),
         Migration(version: 8, name: "partition_maps", sql: text(PackageResources._08_partition_maps_sql)),
         Migration(version: 9, name: "instances", sql: text(PackageResources._09_instances_sql)),
+        Migration(version: 10, name: "latency", sql: text(PackageResources._10_latency_sql)),
     ]
 
     /// Brings the database's `tessera` schema up to date; returns the versions applied now.

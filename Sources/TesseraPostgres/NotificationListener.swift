@@ -3,23 +3,28 @@ import NIOCore
 import PostgresNIO
 import ServiceLifecycle
 
-/// LISTENs on one channel over a dedicated connection and turns notifications into signals of a
-/// ``Wakeup``.
+/// LISTENs on one or more channels over one dedicated connection and turns each channel's
+/// notifications into signals of its ``Wakeup``.
 ///
 /// A notification is only a hint: whatever arrives while no listener is connected is lost,
-/// so the listener also signals after every (re)connect, and the woken stage polls anyway.
+/// so the listener also signals every wake-up after each (re)connect, and the woken stages poll anyway.
 /// Reconnects with ``Backoff`` (0.1 s doubling to 0.5 s) after any failure.
 public struct NotificationListener: Service {
-    public let channel: String
+    public let channels: [String]
+    let wakeups: [Wakeup]
     let url: DatabaseURL
-    let wakeup: Wakeup
     let logger: Logger
 
-    public init(channel: String, url: DatabaseURL, wakeup: Wakeup, logger: Logger) {
-        self.channel = channel
+    /// Listens on every channel of `wakeups`, signalling its wake-up.
+    public init(wakeups: [(channel: String, wakeup: Wakeup)], url: DatabaseURL, logger: Logger) {
+        self.channels = wakeups.map(\.channel)
+        self.wakeups = wakeups.map(\.wakeup)
         self.url = url
-        self.wakeup = wakeup
         self.logger = logger
+    }
+
+    public init(channel: String, url: DatabaseURL, wakeup: Wakeup, logger: Logger) {
+        self.init(wakeups: [(channel, wakeup)], url: url, logger: logger)
     }
 
     public func run() async throws {
@@ -29,20 +34,29 @@ public struct NotificationListener: Service {
     func listenUntilCancelled() async throws {
         var backoff = Backoff()
         var attempt = 0
-        let channel = self.channel
+        let logger = self.logger
         while !Task.isCancelled {
             attempt += 1
             var failure: (any Error)?
             do {
                 let connection = try await url.connect(id: attempt, logger: logger)
+                backoff.succeeded()
                 do {
-                    try await connection.listen(on: channel) { notifications in
-                        logger.debug("listening", metadata: ["channel": "\(channel)"])
-                        backoff.succeeded()
-                        wakeup.signal()  // catch up on whatever was missed while disconnected
-                        for try await _ in notifications {
-                            wakeup.signal()
+                    // One LISTEN per channel on the same connection; the first to end ends them all.
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for (channel, wakeup) in zip(channels, wakeups) {
+                            group.addTask {
+                                try await connection.listen(on: channel) { notifications in
+                                    logger.debug("listening", metadata: ["channel": "\(channel)"])
+                                    wakeup.signal()  // catch up on whatever was missed while disconnected
+                                    for try await _ in notifications {
+                                        wakeup.signal()
+                                    }
+                                }
+                            }
                         }
+                        try await group.next()
+                        group.cancelAll()
                     }
                 } catch {
                     try? await connection.close()
@@ -60,7 +74,7 @@ public struct NotificationListener: Service {
                     metadata: ["error": "\(String(reflecting: failure))", "retry_in": "\(delay)"]
                 )
             }
-            wakeup.signal()
+            for wakeup in wakeups { wakeup.signal() }
             try? await Task.sleep(for: delay)
         }
     }

@@ -79,6 +79,7 @@ enum Representation {
             ("error", .string(a.error)),
             ("response_body", .string(a.responseBody)),
             ("outcome_lost", .bool(a.outcomeLost)),
+            ("probe", .bool(a.probe)),
         ])
     }
 

@@ -246,7 +246,7 @@ import Testing
         try await TestDatabase.with { db in
             try await db.execute(Self.roads)
             let listener = try await db.connect()
-            let received = try await listener.listen(on: ChangeListener.channel) { notifications in
+            let received = try await listener.listen(on: ChangeQueue.channel) { notifications in
                 try await db.execute(
                     """
                     BEGIN;

@@ -69,10 +69,21 @@ import Testing
         #expect(RetryPolicy.signal(for: outcome(200), now: now) == .healthy)
         #expect(RetryPolicy.signal(for: outcome(404), now: now) == .healthy)
         #expect(RetryPolicy.signal(for: outcome(429, retryAfter: "3"), now: now) == .slowDown(retryAfter: .seconds(3)))
-        #expect(RetryPolicy.signal(for: outcome(502), now: now) == .slowDown(retryAfter: nil))
-        #expect(RetryPolicy.signal(for: outcome(504), now: now) == .slowDown(retryAfter: nil))
+        #expect(RetryPolicy.signal(for: outcome(502), now: now) == .unavailable(retryAfter: nil, overloaded: true))
+        #expect(RetryPolicy.signal(for: outcome(504), now: now) == .unavailable(retryAfter: nil, overloaded: true))
+        #expect(
+            RetryPolicy.signal(for: outcome(503, retryAfter: "7"), now: now)
+                == .unavailable(retryAfter: .seconds(7), overloaded: false)
+        )
         #expect(RetryPolicy.signal(for: outcome(500), now: now) == .failure)
-        #expect(RetryPolicy.signal(for: outcome(nil, failure: .timeout), now: now) == .failure)
+        #expect(
+            RetryPolicy.signal(for: outcome(nil, failure: .timeout), now: now)
+                == .unavailable(retryAfter: nil, overloaded: false)
+        )
+        #expect(
+            RetryPolicy.signal(for: outcome(nil, failure: .transport("connection refused")), now: now)
+                == .unavailable(retryAfter: nil, overloaded: false)
+        )
     }
 }
 
@@ -89,10 +100,42 @@ extension DeliveryDecision: Comparable {
         window: .seconds(10),
         minimumRequests: 4,
         failureRate: 0.5,
+        consecutiveFailures: 0,
         openDuration: .seconds(5),
         maximumOpenDuration: .seconds(20),
         probesToClose: 2
     )
+
+    @Test func failuresInARowOpenItHoweverFewTheRequests() {
+        var breaker = CircuitBreaker(configuration: .init(window: .seconds(30), minimumRequests: 10))
+        breaker.record(failed: true, now: start)
+        breaker.record(failed: true, now: start + .seconds(1))
+        breaker.record(failed: false, now: start + .seconds(2))  // a success ends the run
+        breaker.record(failed: true, now: start + .seconds(3))
+        breaker.record(failed: true, now: start + .seconds(4))
+        #expect(breaker.state == .closed)
+        breaker.record(failed: true, now: start + .seconds(5))
+        // Three in a row, of six requests: open, for the default first cool-down of 1 s.
+        #expect(breaker.state == .open(until: start + .seconds(6)))
+    }
+
+    @Test func theDefaultCoolDownStaysWithinFourSeconds() {
+        var breaker = CircuitBreaker()
+        var now = start
+        for _ in 0..<3 { breaker.record(failed: true, now: now) }
+        var cooldowns: [Duration] = []
+        for _ in 0..<6 {
+            guard case .open(let until) = breaker.state else {
+                Issue.record("expected open, got \(breaker.state)")
+                return
+            }
+            cooldowns.append(until - now)
+            now = until
+            #expect(breaker.permission(now: now) == .probe)
+            breaker.record(failed: true, now: now)
+        }
+        #expect(cooldowns == [.seconds(1), .seconds(2), .seconds(4), .seconds(4), .seconds(4), .seconds(4)])
+    }
 
     @Test func opensProbesAndRecovers() {
         var breaker = CircuitBreaker(configuration: configuration)
@@ -230,6 +273,41 @@ extension DeliveryDecision: Comparable {
         scheduler.claimed(a, count: 1, now: later)
         scheduler.finished(a, signal: .healthy, keepSlot: false, now: later)
         #expect(scheduler.breakerState("http://down:80") == .closed)
+        // A breaker that closes again reports its endpoint once; answered failures never probe early.
+        #expect(scheduler.takeRecovered() == ["http://down:80"])
+        #expect(scheduler.takeRecovered().isEmpty)
+        #expect(!scheduler.probesEarly(a))
+    }
+
+    @Test func anUnreachableEndpointIsProbedEarlyUntilItAnswers() {
+        var scheduler = DispatchScheduler()
+        let a = SubscriptionLimits(id: "a", endpoint: "http://gone:80", maxInFlight: 10)
+        let refused = EndpointSignal.unavailable(retryAfter: nil, overloaded: false)
+        scheduler.claimed(a, count: 3, now: start)
+        for _ in 0..<3 { scheduler.finished(a, signal: refused, keepSlot: false, now: start) }
+        #expect(scheduler.quotas(for: [a], capacity: 100, now: start + .milliseconds(900)).isEmpty)
+        #expect(scheduler.probesEarly(a))
+        // Each probe that fails reopens the breaker; the cool-down never passes 4 s.
+        var now = start + .seconds(1)
+        for expected in [2, 4, 4, 4] {
+            #expect(scheduler.quotas(for: [a], capacity: 100, now: now).map(\.quota) == [1])
+            scheduler.claimed(a, count: 1, now: now)
+            scheduler.finished(a, signal: refused, keepSlot: false, now: now)
+            #expect(scheduler.breakerState("http://gone:80") == .open(until: now + .seconds(expected)))
+            now = now + .seconds(expected)
+        }
+        #expect(scheduler.takeRecovered().isEmpty)
+        // The receiver answers again: two probes close the breaker, and it reports the recovery.
+        for _ in 0..<2 {
+            #expect(scheduler.probesEarly(a))
+            #expect(scheduler.quotas(for: [a], capacity: 100, now: now).map(\.quota) == [1])
+            scheduler.claimed(a, count: 1, now: now)
+            scheduler.finished(a, signal: .healthy, keepSlot: false, now: now)
+        }
+        #expect(scheduler.breakerState("http://gone:80") == .closed)
+        #expect(!scheduler.probesEarly(a))
+        #expect(scheduler.takeRecovered() == ["http://gone:80"])
+        #expect(scheduler.quotas(for: [a], capacity: 100, now: now).map(\.quota) == [10])
     }
 
     @Test func slowDownHalvesTheEndpointAndPausesForRetryAfter() {

@@ -53,17 +53,17 @@ import Testing
         let a = Self.target("a", maxInFlight: 3)
         core.update([a])
         let now = ContinuousClock.now
-        let quotas = core.quotas(capacity: 100, now: now)
+        let quotas = core.quotas(capacity: 100, now: now).quotas
         #expect(quotas.map(\.quota) == [3])
 
         let claimed = (1...3).map { Self.delivery($0, of: a) }
         let work = core.claimed(claimed, quotas: quotas, now: now)
         #expect(work.map(\.0.id) == [1, 2, 3])
         #expect(core.outstanding == 3)
-        #expect(core.quotas(capacity: 100, now: now).isEmpty)  // all three slots in use
+        #expect(core.quotas(capacity: 100, now: now).quotas.isEmpty)  // all three slots in use
 
         core.completed(Self.record(claimed[0], .delivered), limits: a.limits, signal: .healthy, now: now)
-        #expect(core.quotas(capacity: 100, now: now).map(\.quota) == [1])  // a parallel slot frees at once
+        #expect(core.quotas(capacity: 100, now: now).quotas.map(\.quota) == [1])  // a parallel slot frees at once
         let records = core.takeRecords()
         #expect(records.map(\.deliveryID) == [1])
         #expect(core.takeRecords().isEmpty)
@@ -76,16 +76,16 @@ import Testing
         let o = Self.target("o", ordered: true, maxInFlight: 50)
         core.update([o])
         let now = ContinuousClock.now
-        let quotas = core.quotas(capacity: 100, now: now)
+        let quotas = core.quotas(capacity: 100, now: now).quotas
         #expect(quotas.map(\.quota) == [1])
         let head = Self.delivery(1, of: o)
         _ = core.claimed([head], quotas: quotas, now: now)
         core.completed(Self.record(head, .retry(after: .seconds(5))), limits: o.limits, signal: .failure, now: now)
-        #expect(core.quotas(capacity: 100, now: now).isEmpty)  // answered, not yet stored
+        #expect(core.quotas(capacity: 100, now: now).quotas.isEmpty)  // answered, not yet stored
         let records = core.takeRecords()
         #expect(records.first?.releasesSlotWhenStored == true)
         core.persisted(records)
-        #expect(core.quotas(capacity: 100, now: now).map(\.quota) == [1])
+        #expect(core.quotas(capacity: 100, now: now).quotas.map(\.quota) == [1])
     }
 
     @Test func aFailedWriteIsPutBackFirstAndNothingIsDrainedWhileAnythingIsOutstanding() {
@@ -93,7 +93,7 @@ import Testing
         let a = Self.target("a")
         core.update([a])
         let now = ContinuousClock.now
-        let quotas = core.quotas(capacity: 2, now: now)
+        let quotas = core.quotas(capacity: 2, now: now).quotas
         let claimed = [Self.delivery(1, of: a), Self.delivery(2, of: a)]
         _ = core.claimed(claimed, quotas: quotas, now: now)
         core.completed(Self.record(claimed[0], .delivered), limits: a.limits, signal: .healthy, now: now)
@@ -113,7 +113,7 @@ import Testing
         let a = Self.target("a")
         core.update([a])
         let now = ContinuousClock.now
-        let quotas = core.quotas(capacity: 10, now: now)
+        let quotas = core.quotas(capacity: 10, now: now).quotas
         let gone = Self.delivery(1, of: a)
         _ = core.claimed([gone], quotas: quotas, now: now)
         core.completed(
@@ -122,16 +122,16 @@ import Testing
             signal: .healthy,
             now: now
         )
-        #expect(core.quotas(capacity: 10, now: now).isEmpty)
+        #expect(core.quotas(capacity: 10, now: now).quotas.isEmpty)
         // A refresh that still reads it active (read before the disabling was stored) keeps it off.
         core.update([a])
-        #expect(core.quotas(capacity: 10, now: now).isEmpty)
+        #expect(core.quotas(capacity: 10, now: now).quotas.isEmpty)
         // Seen disabled, then enabled again through the API: claimed again.
         var disabled = a
         disabled.limits.isActive = false
         core.update([disabled])
         core.update([a])
-        #expect(core.quotas(capacity: 10, now: now).map(\.quota) == [4])
+        #expect(core.quotas(capacity: 10, now: now).quotas.map(\.quota) == [4])
     }
 
     @Test func aDeliveryWhoseSubscriptionVanishedIsNotSent() {
@@ -142,7 +142,7 @@ import Testing
         let now = ContinuousClock.now
         let work = core.claimed(
             [Self.delivery(1, of: a), Self.delivery(2, of: b)],
-            quotas: core.quotas(capacity: 10, now: now),
+            quotas: core.quotas(capacity: 10, now: now).quotas,
             now: now
         )
         #expect(work.map(\.0.id) == [1])

@@ -242,6 +242,58 @@ import Testing
         }
     }
 
+    @Test func aReceiverBackFromAnOutageIsProbedWithinSecondsAndItsBacklogDrainsAtOnce() async throws {
+        let gone = try await TestReceiver.start()
+        let port = gone.port
+        try await gone.stop()
+        let healthy = try await TestReceiver.start()
+        defer { Task { try? await healthy.stop() } }
+        // The default breaker: open after 3 failures in a row, cool-downs of 1, 2, 4, 4, … s.
+        try await DispatchFixture.with(configuration: DispatchFixture.testConfiguration(breaker: .init())) { f in
+            // Two attempts a minute apart: without early probes the first delivery after the outage would
+            // wait for that minute, and every delivery would be dead after its second failed attempt.
+            let down = try await f.subscription(
+                url: "http://127.0.0.1:\(port)/hook",
+                maxInFlight: 20,
+                scheduleMs: [60000],
+                status: "paused"
+            )
+            let up = try await f.subscription(url: healthy.url, maxInFlight: 8)
+            let clock = ContinuousClock()
+            let outageStart = clock.now
+            // All 20 sent at once when the subscription starts, before anything is known of the endpoint.
+            let events = try await f.deliveries(down, count: 20)
+            try await f.db.execute("UPDATE tessera.subscriptions SET status = 'active' WHERE id = '\(down)'")
+            // The other endpoint is not held up by the dead one.
+            try await f.deliveries(up, count: 40)
+            #expect(try await f.eventually(timeout: .seconds(5)) { try await f.count(up, status: "delivered") == 40 })
+            try await Task.sleep(until: outageStart + .seconds(9))
+            let downAttempts = """
+                SELECT count(*) FROM tessera.delivery_attempts a JOIN tessera.deliveries d ON d.id = a.delivery_id
+                WHERE d.subscription_id = '\(down)'
+                """
+            // 9 s of a dead endpoint cost its first 20 requests (sent before anything was known) and one
+            // probe per cool-down; no delivery lost its budget to the probes, none is dead.
+            let attempts = try await f.db.int(downAttempts)
+            let probes = try await f.db.int(downAttempts + " AND a.probe")
+            #expect(attempts <= 20 + 5, "\(attempts) attempts")
+            #expect(probes >= 2, "\(probes) early probes")
+            #expect(try await f.db.int("SELECT coalesce(sum(early_probes), 0) FROM tessera.deliveries") == probes)
+            #expect(try await f.count(down, status: "dead") == 0)
+            #expect(try await f.count(down, status: "pending") == 20)
+
+            let back = clock.now
+            let receiver = try await TestReceiver.start(port: port)
+            defer { Task { try? await receiver.stop() } }
+            let first = try await receiver.waitFor(1, timeout: .seconds(10))
+            let wait = back.duration(to: first[0].receivedAt)
+            #expect(wait <= .seconds(5), "first delivery \(wait) after the receiver came back")
+            // Two probes close the breaker; the retries waiting for their minute are then due at once.
+            #expect(try await f.eventually(timeout: .seconds(5)) { try await f.count(down, status: "delivered") == 20 })
+            #expect(Set(receiver.requests.compactMap { $0.header("webhook-id") }) == Set(events))
+        }
+    }
+
     @Test func aDeadReceiverDoesNotHoldUpAnotherSubscription() async throws {
         let stuck = try await TestReceiver.start { _ in
             var reply = TestReceiver.Reply.ok

@@ -30,42 +30,9 @@ command -v psql >/dev/null || { echo "faults: psql is not installed" >&2; exit 2
 python=python3
 [ -x "$root/.venv/bin/python" ] && python="$root/.venv/bin/python"
 
-port=${TESSERA_FAULTS_PG_PORT:-}
-if [ -z "$port" ]; then
-    for _ in $(seq 1 50); do
-        candidate=$((55000 + RANDOM % 1000))
-        if ! ss -Hltn "sport = :$candidate" | grep -q .; then port=$candidate; break; fi
-    done
-fi
-[ -n "$port" ] || { echo "faults: no free port in 55000-55999" >&2; exit 2; }
-[ "$port" != 54329 ] || { echo "faults: refusing the shared cluster's port 54329" >&2; exit 2; }
-export TESSERA_PG_DIR
-TESSERA_PG_DIR=$(mktemp -d /tmp/tessera-faults-pg.XXXXXX)
-export TESSERA_PG_PORT=$port
-work=$(mktemp -d /tmp/tessera-faults-work.XXXXXX)
-driver=""
-
-cleanup() {
-    local status=$?
-    trap - EXIT INT TERM
-    [ -n "$driver" ] && kill "$driver" 2>/dev/null || true
-    if [ -s "$work/pids" ]; then
-        while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$work/pids"
-    fi
-    scripts/pg stop || true
-    rm -rf "$TESSERA_PG_DIR"
-    if [ "${TESSERA_FAULTS_KEEP:-}" = 1 ] || [ "$status" -ne 0 ]; then
-        echo "faults: logs kept in $work" >&2
-    else
-        rm -rf "$work"
-    fi
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-url=$(scripts/pg start) || { echo "faults: the cluster on port $port did not start (see $TESSERA_PG_DIR/log)" >&2; exit 1; }
-base=${url%/*}
+# shellcheck source=benchmarks/throwaway-cluster.sh
+. benchmarks/throwaway-cluster.sh
+throwaway_cluster faults "${TESSERA_FAULTS_PG_PORT:-}" "${TESSERA_FAULTS_KEEP:-}"
 echo "faults: PostGIS cluster $base (in $TESSERA_PG_DIR), binary $tessera"
 # Each fault makes its own database from tessera_template and migrates it with $tessera.
 # shellcheck disable=SC2086

@@ -1,6 +1,9 @@
 /// A circuit breaker for one endpoint: it opens when the failure rate over a sliding window passes a
-/// threshold, lets one probe through after a cool-down (half-open), closes again when probes succeed
-/// and reopens, with a longer cool-down, when a probe fails. Pure: the time is passed in.
+/// threshold (or after a few failures in a row, however few requests there were), lets one probe
+/// through after a cool-down (half-open), closes again when probes succeed and reopens, with a longer
+/// cool-down, when a probe fails. The cool-down stays short (1 s doubling to 4 s by default): a
+/// receiver back from an outage of any length is probed within seconds, and an open breaker costs the
+/// endpoint one request per cool-down. Pure: the time is passed in.
 public struct CircuitBreaker: Sendable {
     public struct Configuration: Sendable, Hashable {
         /// How far back outcomes count.
@@ -9,6 +12,8 @@ public struct CircuitBreaker: Sendable {
         public var minimumRequests: Int
         /// Failure fraction (0...1) at or above which the breaker opens.
         public var failureRate: Double
+        /// This many failures in a row open the breaker whatever the window holds (0: never).
+        public var consecutiveFailures: Int
         /// The first cool-down; it doubles after each failed probe, up to `maximumOpenDuration`.
         public var openDuration: Duration
         public var maximumOpenDuration: Duration
@@ -19,13 +24,15 @@ public struct CircuitBreaker: Sendable {
             window: Duration = .seconds(30),
             minimumRequests: Int = 10,
             failureRate: Double = 0.5,
-            openDuration: Duration = .seconds(5),
-            maximumOpenDuration: Duration = .seconds(300),
+            consecutiveFailures: Int = 3,
+            openDuration: Duration = .seconds(1),
+            maximumOpenDuration: Duration = .seconds(4),
             probesToClose: Int = 2
         ) {
             self.window = window
             self.minimumRequests = minimumRequests
             self.failureRate = failureRate
+            self.consecutiveFailures = consecutiveFailures
             self.openDuration = openDuration
             self.maximumOpenDuration = maximumOpenDuration
             self.probesToClose = probesToClose
@@ -50,6 +57,7 @@ public struct CircuitBreaker: Sendable {
     public let configuration: Configuration
     public private(set) var state: State = .closed
     private var currentOpenDuration: Duration
+    private var failuresInARow = 0
     /// Outcomes in the window, counted in ten time buckets (oldest first), so the cost is constant per request.
     private var buckets: [(start: ContinuousClock.Instant, total: Int, failed: Int)] = []
 
@@ -87,6 +95,7 @@ public struct CircuitBreaker: Sendable {
     public mutating func record(failed: Bool, now: ContinuousClock.Instant) {
         switch state {
         case .closed:
+            failuresInARow = failed ? failuresInARow + 1 : 0
             trim(now: now)
             let width = configuration.window / 10
             if let last = buckets.last, now < last.start + width {
@@ -97,9 +106,11 @@ public struct CircuitBreaker: Sendable {
             }
             let total = buckets.reduce(0) { $0 + $1.total }
             let failures = buckets.reduce(0) { $0 + $1.failed }
-            if total >= configuration.minimumRequests,
-                Double(failures) >= configuration.failureRate * Double(total)
-            {
+            let rateTripped =
+                total >= configuration.minimumRequests && Double(failures) >= configuration.failureRate * Double(total)
+            let streakTripped =
+                configuration.consecutiveFailures > 0 && failuresInARow >= configuration.consecutiveFailures
+            if rateTripped || streakTripped {
                 open(now: now)
             }
         case .halfOpen(_, let successes):
@@ -122,6 +133,7 @@ public struct CircuitBreaker: Sendable {
     private mutating func open(now: ContinuousClock.Instant) {
         state = .open(until: now + currentOpenDuration)
         buckets.removeAll()
+        failuresInARow = 0
     }
 
     private mutating func trim(now: ContinuousClock.Instant) {

@@ -17,16 +17,20 @@ final class DispatchCore: Sendable {
     }
 
     private let state: Mutex<State>
-    /// Signalled when a request slot frees up.
-    let slotFreed = Wakeup()
+    /// Wakes the claim loop: a request slot freed up, or deliveries were written (the pipelines of this
+    /// process signal it, and so does the NOTIFY of other instances' rows).
+    let claimWanted: Wakeup
     /// Signalled when an outcome is waiting to be written.
     let recordWaiting = Wakeup()
 
-    init(scheduler: DispatchScheduler) {
+    init(scheduler: DispatchScheduler, claimWanted: Wakeup = Wakeup()) {
         state = Mutex(State(scheduler: scheduler))
+        self.claimWanted = claimWanted
     }
 
     var outstanding: Int { state.withLock { $0.outstanding } }
+
+    var isIntakeClosed: Bool { state.withLock { $0.intakeClosed } }
 
     var isDrained: Bool { state.withLock { $0.intakeClosed && $0.outstanding == 0 && $0.records.isEmpty } }
 
@@ -44,10 +48,26 @@ final class DispatchCore: Sendable {
         }
     }
 
-    func quotas(capacity: Int, now: ContinuousClock.Instant) -> [(subscription: SubscriptionLimits, quota: Int)] {
+    /// What each subscription may claim now, and which of those quotas are early probes (may take a
+    /// delivery that is not yet due: ``DispatchScheduler/probesEarly(_:)``).
+    func quotas(capacity: Int, now: ContinuousClock.Instant) -> (
+        quotas: [(subscription: SubscriptionLimits, quota: Int)], early: Set<String>
+    ) {
         state.withLock { state in
-            state.scheduler.quotas(for: state.limits, capacity: capacity, now: now)
+            let quotas = state.scheduler.quotas(for: state.limits, capacity: capacity, now: now)
+            let early = Set(quotas.filter { state.scheduler.probesEarly($0.subscription) }.map(\.subscription.id))
+            return (quotas, early)
         }
+    }
+
+    /// Endpoints whose breaker closed again since the last call.
+    func takeRecoveredEndpoints() -> Set<String> {
+        state.withLock { $0.scheduler.takeRecovered() }
+    }
+
+    /// The subscriptions that send to any of `endpoints`.
+    func subscriptions(of endpoints: Set<String>) -> [String] {
+        state.withLock { state in state.limits.filter { endpoints.contains($0.endpoint) }.map(\.id) }
     }
 
     /// Accounts the claimed deliveries and pairs each with its subscription's settings.
@@ -115,7 +135,7 @@ final class DispatchCore: Sendable {
                 state.scheduler.release(record.subscriptionID)
             }
         }
-        slotFreed.signal()
+        claimWanted.signal()
     }
 
     func closeIntake() {

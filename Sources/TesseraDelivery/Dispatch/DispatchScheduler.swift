@@ -31,8 +31,9 @@ public struct SubscriptionLimits: Sendable, Hashable {
 /// Per subscription: an in-flight cap (`max_in_flight`; 1 for ordered subscriptions, whose slot is freed
 /// only once the outcome is stored, so the next delivery is claimed after the head is settled), and a
 /// token bucket (`rate_per_minute`). Per endpoint: a ``CircuitBreaker`` (an open breaker claims nothing,
-/// a half-open one a single probe) and an adaptive concurrency limit that halves on 429/502/504
-/// (and pauses the endpoint for a `Retry-After`) and grows by one with each healthy answer.
+/// a half-open one a single probe, early when the receiver had stopped answering) and an adaptive
+/// concurrency limit that halves on 429/502/504 (and pauses the endpoint for a `Retry-After`) and grows
+/// by one with each healthy answer; a breaker that closes again reports its endpoint as recovered.
 /// Pure state: the time is passed in; the dispatcher holds it behind a lock.
 public struct DispatchScheduler: Sendable {
     public struct Configuration: Sendable {
@@ -63,12 +64,16 @@ public struct DispatchScheduler: Sendable {
         var inFlight = 0
         var limit: Int
         var pausedUntil: ContinuousClock.Instant?
+        /// The last failure got no answer from the receiver itself (see ``EndpointSignal/unavailable``).
+        var unavailable = false
     }
 
     public let configuration: Configuration
     private var subscriptions: [String: SubscriptionState] = [:]
     private var endpoints: [String: EndpointState] = [:]
     private var rotation = 0
+    /// Endpoints whose breaker closed again since ``takeRecovered()``.
+    private var recovered: Set<String> = []
 
     public init(configuration: Configuration = .init()) {
         self.configuration = configuration
@@ -164,6 +169,8 @@ public struct DispatchScheduler: Sendable {
         }
         var endpoint = endpointState(limits.endpoint)
         endpoint.inFlight = max(0, endpoint.inFlight - 1)
+        let wasProbing: Bool
+        if case .halfOpen = endpoint.breaker.state { wasProbing = true } else { wasProbing = false }
         switch signal {
         case .healthy:
             endpoint.breaker.record(failed: false, now: now)
@@ -175,10 +182,41 @@ public struct DispatchScheduler: Sendable {
                 let until = now + min(retryAfter, configuration.maximumPause)
                 endpoint.pausedUntil = max(endpoint.pausedUntil ?? until, until)
             }
+        case .unavailable(let retryAfter, let overloaded):
+            endpoint.breaker.record(failed: true, now: now)
+            endpoint.unavailable = true
+            if overloaded {
+                endpoint.limit = max(1, min(endpoint.limit, endpoint.inFlight + 1) / 2)
+            }
+            if let retryAfter, retryAfter > .zero {
+                let until = now + min(retryAfter, configuration.maximumPause)
+                endpoint.pausedUntil = max(endpoint.pausedUntil ?? until, until)
+            }
         case .failure:
             endpoint.breaker.record(failed: true, now: now)
+            endpoint.unavailable = false
+        }
+        if case .closed = endpoint.breaker.state, wasProbing {
+            endpoint.unavailable = false
+            recovered.insert(limits.endpoint)
         }
         endpoints[limits.endpoint] = endpoint
+    }
+
+    /// Whether the subscription's quota is the early probe of an endpoint whose breaker is open after the
+    /// receiver stopped answering: the probe may take a delivery whose next attempt is not yet due
+    /// (the oldest), so that the receiver's return is noticed within one cool-down whatever the schedule.
+    public func probesEarly(_ limits: SubscriptionLimits) -> Bool {
+        guard let endpoint = endpoints[limits.endpoint], endpoint.unavailable else { return false }
+        if case .closed = endpoint.breaker.state { return false }
+        return true
+    }
+
+    /// The endpoints whose breaker closed again (its probes succeeded) since the last call: their
+    /// waiting retries should be made due, so that the backlog drains at once.
+    public mutating func takeRecovered() -> Set<String> {
+        defer { recovered.removeAll() }
+        return recovered
     }
 
     /// Frees a slot kept by ``finished(_:signal:keepSlot:now:)``.

@@ -79,6 +79,10 @@ public struct Dispatcher: Service {
     let outputs: [String: any DeliveryOutput]
     /// Where subscription URLs may point (checked when their settings are loaded).
     let policy: AddressPolicy
+    /// Wakes the claim loop: signal it when deliveries are written (``WindowFlusher`` and the other
+    /// pipelines of the process do; a ``NotificationListener`` on ``DeliveryQueue/channel`` does for
+    /// the rows of other instances).
+    public let wakeup: Wakeup
     let configuration: Configuration
     let logger: Logger
 
@@ -87,9 +91,11 @@ public struct Dispatcher: Service {
         identity: InstanceIdentity = InstanceIdentity(version: "unknown"),
         outputs: [any DeliveryOutput],
         policy: AddressPolicy,
+        wakeup: Wakeup = Wakeup(),
         configuration: Configuration = .init(),
         logger: Logger
     ) {
+        self.wakeup = wakeup
         self.url = url
         self.identity = identity
         self.outputs = Dictionary(outputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -103,6 +109,7 @@ public struct Dispatcher: Service {
         url: DatabaseURL,
         identity: InstanceIdentity = InstanceIdentity(version: "unknown"),
         sender: WebhookSender,
+        wakeup: Wakeup = Wakeup(),
         configuration: Configuration = .init(),
         logger: Logger
     ) {
@@ -111,19 +118,24 @@ public struct Dispatcher: Service {
             identity: identity,
             outputs: [WebhookOutput(sender: sender)],
             policy: sender.configuration.policy,
+            wakeup: wakeup,
             configuration: configuration,
             logger: logger
         )
     }
 
     public func run() async throws {
-        let core = DispatchCore(scheduler: DispatchScheduler(configuration: configuration.scheduler))
+        let core = DispatchCore(
+            scheduler: DispatchScheduler(configuration: configuration.scheduler),
+            claimWanted: wakeup
+        )
         // Not a child of the graceful shutdown: the instance stays known until its outcomes are recorded.
         let presence = InstancePresence(identity: identity, url: url, reassertInterval: .seconds(2), logger: logger)
         let held = Task { await presence.holdUntilCancelled() }
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.writeOutcomes(core) }
+                group.addTask { await self.maintain(core) }
                 await claimLoop(core)
                 core.closeIntake()
             }
@@ -157,24 +169,25 @@ public struct Dispatcher: Service {
         connection.close()
     }
 
-    // MARK: - Claiming
+    // MARK: - Housekeeping
 
-    private func claimLoop(_ core: DispatchCore) async {
+    /// Off the claim path, on a connection of its own: re-reads the subscriptions, returns the
+    /// deliveries of stopped instances and of expired leases to the queue, and brings forward the
+    /// backlog of endpoints that recovered. Ends when claiming ends.
+    private func maintain(_ core: DispatchCore) async {
         var connection = DedicatedConnection(url: url, logger: logger)
         let clock = ContinuousClock()
-        var lastRefresh: ContinuousClock.Instant?
-        var lastReclaim: ContinuousClock.Instant?
-        var lastLiveness: ContinuousClock.Instant?
+        var nextRefresh = clock.now
+        var nextLiveness = clock.now
+        var nextReclaim = clock.now
         var backoff = Backoff()
-        let minimumClaim = max(1, min(configuration.batchSize, configuration.concurrency) / 4)
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        let logger = self.logger
+        while !Task.isShuttingDownGracefully && !Task.isCancelled && !core.isIntakeClosed {
             do {
-                let now = clock.now
-                if lastRefresh.map({ now - $0 >= configuration.subscriptionRefresh }) ?? true {
+                if clock.now >= nextRefresh {
                     let policy = self.policy
                     let bounds = configuration.retryAfterBounds
                     let jitter = configuration.jitter
-                    let logger = self.logger
                     let settings = try await connection.withTransaction { conn in
                         try await DeliveryQueue.loadTargets(
                             on: conn,
@@ -185,10 +198,27 @@ public struct Dispatcher: Service {
                         )
                     }
                     core.update(settings)
-                    lastRefresh = now
+                    core.claimWanted.signal()
+                    nextRefresh = clock.now + configuration.subscriptionRefresh
                 }
-                if lastLiveness.map({ now - $0 >= configuration.livenessInterval }) ?? true {
-                    let logger = self.logger
+                let recovered = core.takeRecoveredEndpoints()
+                if !recovered.isEmpty {
+                    let subscriptions = core.subscriptions(of: recovered)
+                    let advanced = try await connection.withTransaction { conn in
+                        try await DeliveryQueue.bringForward(subscriptions: subscriptions, on: conn, logger: logger)
+                    }
+                    if advanced > 0 {
+                        logger.info(
+                            "endpoints recovered; their waiting retries are due now",
+                            metadata: [
+                                "endpoints": "\(recovered.sorted().joined(separator: ", "))",
+                                "deliveries": "\(advanced)",
+                            ]
+                        )
+                        core.claimWanted.signal()
+                    }
+                }
+                if clock.now >= nextLiveness {
                     let grace = configuration.stoppedGrace
                     let instance = self.instance
                     let stopped = try await connection.withTransaction { conn in
@@ -207,28 +237,56 @@ public struct Dispatcher: Service {
                                 "deliveries": "\(stopped.deliveries)",
                             ]
                         )
+                        core.claimWanted.signal()
                     }
-                    lastLiveness = now
+                    nextLiveness = clock.now + configuration.livenessInterval
                 }
-                if lastReclaim.map({ now - $0 >= configuration.reclaimInterval }) ?? true {
-                    let logger = self.logger
+                if clock.now >= nextReclaim {
                     let reclaimed = try await connection.withTransaction { conn in
                         try await DeliveryQueue.reclaimExpiredLeases(on: conn, logger: logger)
                     }
                     if reclaimed > 0 {
                         logger.warning("reclaimed deliveries whose lease expired", metadata: ["count": "\(reclaimed)"])
+                        core.claimWanted.signal()
                     }
-                    lastReclaim = now
+                    nextReclaim = clock.now + configuration.reclaimInterval
                 }
+                backoff.succeeded()
+                let next = min(nextRefresh, nextLiveness, nextReclaim, clock.now + Self.recoveryCheck)
+                try? await Task.sleep(until: next, clock: clock)
+            } catch {
+                if Task.isCancelled { break }
+                logger.warning(
+                    "dispatcher housekeeping failed; will retry",
+                    metadata: ["error": "\(String(reflecting: error))"]
+                )
+                try? await Task.sleep(for: backoff.failed())
+            }
+        }
+        connection.close()
+    }
+
+    /// How soon a recovered endpoint's waiting retries are brought forward.
+    static let recoveryCheck = Duration.milliseconds(100)
+
+    // MARK: - Claiming
+
+    private func claimLoop(_ core: DispatchCore) async {
+        var connection = DedicatedConnection(url: url, logger: logger)
+        let clock = ContinuousClock()
+        var backoff = Backoff()
+        let minimumClaim = max(1, min(configuration.batchSize, configuration.concurrency) / 4)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
                 let outstanding = core.outstanding
                 let capacity = min(configuration.concurrency - outstanding, configuration.batchSize)
                 if outstanding > 0 && capacity < minimumClaim {
-                    await core.slotFreed.wait(timeout: configuration.pollInterval)
+                    await core.claimWanted.wait(timeout: configuration.pollInterval)
                     continue
                 }
-                let quotas = core.quotas(capacity: capacity, now: clock.now)
+                let (quotas, early) = core.quotas(capacity: capacity, now: clock.now)
                 if quotas.isEmpty {
-                    await core.slotFreed.wait(timeout: configuration.pollInterval)
+                    await core.claimWanted.wait(timeout: configuration.pollInterval)
                     continue
                 }
                 let longestTimeout =
@@ -239,6 +297,7 @@ public struct Dispatcher: Service {
                 let claimed = try await connection.withTransaction { conn in
                     try await DeliveryQueue.claim(
                         quotas: quotas,
+                        early: early,
                         lease: lease,
                         instance: instance,
                         on: conn,
@@ -251,7 +310,7 @@ public struct Dispatcher: Service {
                     send(delivery, to: target, core: core)
                 }
                 if claimed.isEmpty {
-                    await core.slotFreed.wait(timeout: configuration.pollInterval)
+                    await core.claimWanted.wait(timeout: configuration.pollInterval)
                 }
             } catch {
                 if Task.isCancelled { break }
@@ -297,13 +356,21 @@ public struct Dispatcher: Service {
     ) {
         let attempt = delivery.attempt
         let now = Date()
-        let decision = target.retry.decide(
-            attempt: attempt,
+        let signal = RetryPolicy.signal(for: outcome, now: now)
+        var decision = target.retry.decide(
+            attempt: delivery.scheduledAttempt,
             outcome: outcome,
             now: now,
             // Only a retry's delay is jittered; a success needs no random draw.
             random: outcome.isSuccess ? 0 : Double.random(in: 0..<1)
         )
+        if delivery.early && signal != .healthy {
+            // The endpoint is still down: this probe went ahead of the delivery's schedule and costs it nothing.
+            switch decision {
+            case .retry, .dead: decision = .keepSchedule
+            case .delivered, .keepSchedule, .disableSubscription: break
+            }
+        }
         if case .disableSubscription(let reason) = decision {
             logger.warning(
                 "disabling subscription",
@@ -319,12 +386,8 @@ public struct Dispatcher: Service {
             decision: decision
         )
         record.claimedAt = delivery.claimedAt
-        core.completed(
-            record,
-            limits: target.limits,
-            signal: RetryPolicy.signal(for: outcome, now: now),
-            now: ContinuousClock.now
-        )
+        record.earlyProbe = delivery.early
+        core.completed(record, limits: target.limits, signal: signal, now: ContinuousClock.now)
     }
 
     // MARK: - Recording

@@ -8,6 +8,10 @@ public enum DeliveryDecision: Sendable, Hashable {
     case retry(after: Duration)
     /// The last attempt of the schedule failed: to the dead-letter queue.
     case dead
+    /// An early probe (sent before its next attempt was due, while its endpoint's breaker was open)
+    /// found the endpoint still down: the delivery stays pending as it was scheduled, and the attempt
+    /// does not count against its schedule.
+    case keepSchedule
     /// The receiver answered 410 Gone: the subscription is disabled with `reason`; the delivery stays
     /// pending (due at once) so that nothing is lost if the subscription is enabled again.
     case disableSubscription(reason: String)
@@ -17,9 +21,14 @@ public enum DeliveryDecision: Sendable, Hashable {
 public enum EndpointSignal: Sendable, Hashable {
     /// The endpoint answered (any status but the ones below): it is up.
     case healthy
-    /// 429, 502 or 504: the endpoint is overloaded; send less (optionally not before `retryAfter`).
+    /// 429: the endpoint is overloaded; send less (optionally not before `retryAfter`).
     case slowDown(retryAfter: Duration?)
-    /// 5xx, a timeout or a transport error: counts against the circuit breaker.
+    /// No answer from the receiver itself: the connection failed or timed out, or a gateway in front of
+    /// it answered 502, 503 or 504. Counts against the circuit breaker, and while the breaker is open the
+    /// endpoint is probed early (see ``DeliveryDecision/keepSchedule``); 502 and 504 also send less, and
+    /// a `Retry-After` pauses the endpoint.
+    case unavailable(retryAfter: Duration?, overloaded: Bool)
+    /// Any other 5xx: the receiver answered but failed. Counts against the circuit breaker.
     case failure
 }
 
@@ -88,9 +97,12 @@ public struct RetryPolicy: Sendable, Hashable {
     /// What the attempt says about the endpoint.
     public static func signal(for outcome: WebhookOutcome, now: Date) -> EndpointSignal {
         if let code = outcome.statusCode {
+            let retryAfter = outcome.retryAfter.flatMap { parseRetryAfter($0, now: now) }
             switch code {
-            case 429, 502, 504:
-                return .slowDown(retryAfter: outcome.retryAfter.flatMap { parseRetryAfter($0, now: now) })
+            case 429:
+                return .slowDown(retryAfter: retryAfter)
+            case 502, 503, 504:
+                return .unavailable(retryAfter: retryAfter, overloaded: code != 503)
             case 500...599:
                 return .failure
             default:
@@ -101,7 +113,7 @@ public struct RetryPolicy: Sendable, Hashable {
             // The address is not allowed; the endpoint's health is not the question.
             return .healthy
         }
-        return .failure
+        return .unavailable(retryAfter: nil, overloaded: false)
     }
 
     /// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3); nil when unreadable.

@@ -209,14 +209,14 @@ public struct DeliveryLogStore: Sendable {
         let ids = deliveries.map(\.id)
         let rows = try await client.query(
             """
-            SELECT delivery_id, attempt, started_at, duration_ms, status_code, error, response_body, outcome_lost
+            SELECT delivery_id, attempt, started_at, duration_ms, status_code, error, response_body, outcome_lost, probe
             FROM tessera.delivery_attempts WHERE delivery_id = ANY(\(ids)) ORDER BY delivery_id, id
             """,
             logger: logger
         )
         var byDelivery: [Int64: [DeliveryAttemptRecord]] = [:]
-        for try await (id, attempt, started, duration, code, error, body, lost) in rows.decode(
-            (Int64, Int, Date, Int, Int?, String?, String?, Bool).self
+        for try await (id, attempt, started, duration, code, error, body, lost, probe) in rows.decode(
+            (Int64, Int, Date, Int, Int?, String?, String?, Bool, Bool).self
         ) {
             byDelivery[id, default: []].append(
                 DeliveryAttemptRecord(
@@ -226,7 +226,8 @@ public struct DeliveryLogStore: Sendable {
                     statusCode: code,
                     error: error,
                     responseBody: body,
-                    outcomeLost: lost
+                    outcomeLost: lost,
+                    probe: probe
                 )
             )
         }

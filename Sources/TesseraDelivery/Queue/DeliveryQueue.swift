@@ -83,6 +83,11 @@ public struct OutgoingDelivery: Sendable {
     /// Unix milliseconds of the first and last input in the payload.
     public var windowStartMilliseconds: Int64
     public var windowEndMilliseconds: Int64
+    /// Unix milliseconds: when the pipeline first took in the payload's inputs (a window's opening), and
+    /// when the payload was due (its window's close); nil where the pipeline has no such stage. Stored so
+    /// that a delivery's latency splits into its stages.
+    public var processedAtMilliseconds: Int64?
+    public var dueAtMilliseconds: Int64?
 
     public init(
         eventID: String,
@@ -94,8 +99,12 @@ public struct OutgoingDelivery: Sendable {
         output: String = WebhookOutput.name,
         changeCount: Int,
         windowStartMilliseconds: Int64,
-        windowEndMilliseconds: Int64
+        windowEndMilliseconds: Int64,
+        processedAtMilliseconds: Int64? = nil,
+        dueAtMilliseconds: Int64? = nil
     ) {
+        self.processedAtMilliseconds = processedAtMilliseconds
+        self.dueAtMilliseconds = dueAtMilliseconds
         self.eventID = eventID
         self.subscriptionID = subscriptionID
         self.eventType = eventType
@@ -125,6 +134,13 @@ public struct ClaimedDelivery: Sendable {
     /// When it was claimed (seconds since 1970, the database's clock): names this claim's "outcome lost"
     /// row, if it gets one.
     public var claimedAt: Double = 0
+    /// Claimed before its next attempt was due, as the probe of an endpoint whose breaker is open.
+    public var early = false
+    /// Early probes of it that failed: attempts that do not count against its retry schedule.
+    public var earlyProbes = 0
+
+    /// The attempt number the retry schedule reads: failed early probes do not count.
+    public var scheduledAttempt: Int { max(1, attempt - earlyProbes) }
 }
 
 /// The stored result of one attempt.
@@ -138,6 +154,8 @@ public struct AttemptRecord: Sendable {
     public var decision: DeliveryDecision
     /// When the attempt's delivery was claimed (``ClaimedDelivery/claimedAt``).
     public var claimedAt: Double = 0
+    /// The attempt was an early probe (``ClaimedDelivery/early``): marked in the attempt log.
+    public var earlyProbe = false
     /// Set by the dispatcher for ordered subscriptions: the slot is freed once this record is stored.
     var releasesSlotWhenStored = false
 
@@ -166,20 +184,30 @@ public enum DeliveryQueue {
     public static func enqueue(_ deliveries: [OutgoingDelivery], on connection: PostgresConnection, logger: Logger)
         async throws
     {
+        guard !deliveries.isEmpty else { return }
         for d in deliveries {
             try await connection.perform(
                 """
                 INSERT INTO tessera.deliveries (event_id, subscription_id, event_type, payload, content_type,
-                                                content_encoding, output, change_count, window_start, window_end)
+                                                content_encoding, output, change_count, window_start, window_end,
+                                                processed_at, due_at)
                 VALUES (\(d.eventID)::uuid, \(d.subscriptionID)::uuid, \(d.eventType), \(ByteBuffer(bytes: d.payload)),
                         \(d.contentType), \(d.contentEncoding), \(d.output), \(d.changeCount),
                         to_timestamp(\(d.windowStartMilliseconds)::float8 / 1000),
-                        to_timestamp(\(d.windowEndMilliseconds)::float8 / 1000))
+                        to_timestamp(\(d.windowEndMilliseconds)::float8 / 1000),
+                        to_timestamp(\(d.processedAtMilliseconds)::float8 / 1000),
+                        to_timestamp(\(d.dueAtMilliseconds)::float8 / 1000))
                 """,
                 logger: logger
             )
         }
+        // Delivered at commit, to every instance's dispatcher (the pipeline also wakes its own in process).
+        try await connection.perform("SELECT pg_notify(\(channel), '')", logger: logger)
     }
+
+    /// The channel ``enqueue(_:on:logger:)`` notifies when its transaction commits: a wake-up only
+    /// (dispatchers poll too).
+    public static let channel = "tessera_deliveries"
 
     /// Every subscription compiled for sending, with its current (unexpired) secrets, newest first.
     public static func loadTargets(
@@ -211,6 +239,7 @@ public enum DeliveryQueue {
     /// CTE instead made the planner scan every pending row: 80 ms per claim at 50k pending).
     public static func claim(
         quotas: [(subscription: SubscriptionLimits, quota: Int)],
+        early: Set<String> = [],
         lease: Duration,
         instance: UUID,
         on connection: PostgresConnection,
@@ -220,6 +249,7 @@ public enum DeliveryQueue {
         let ids = quotas.map(\.subscription.id)
         let counts = quotas.map(\.quota)
         let ordered = quotas.map(\.subscription.ordered)
+        let anyTime = quotas.map { early.contains($0.subscription.id) }
         let leaseMilliseconds = Int64(lease.components.seconds * 1000)
         let rows = try await connection.query(
             """
@@ -229,18 +259,19 @@ public enum DeliveryQueue {
             WHERE d.status = 'pending' AND EXISTS (SELECT 1 FROM tessera.instances WHERE id = \(instance))
               AND d.id = ANY (ARRAY(
                 SELECT c.id
-                FROM unnest(\(ids)::uuid[], \(counts)::int4[], \(ordered)::bool[]) AS q(subscription_id, quota, ordered)
+                FROM unnest(\(ids)::uuid[], \(counts)::int4[], \(ordered)::bool[], \(anyTime)::bool[])
+                     AS q(subscription_id, quota, ordered, any_time)
                 CROSS JOIN LATERAL (
                     SELECT d.id FROM tessera.deliveries d
                     WHERE NOT q.ordered AND d.subscription_id = q.subscription_id
-                      AND d.status = 'pending' AND d.next_attempt_at <= now()
+                      AND d.status = 'pending' AND (d.next_attempt_at <= now() OR q.any_time)
                     ORDER BY d.next_attempt_at, d.id
                     LIMIT q.quota
                     FOR UPDATE SKIP LOCKED
                 ) c
                 UNION ALL
                 SELECT h.id
-                FROM unnest(\(ids)::uuid[], \(ordered)::bool[]) AS q(subscription_id, ordered)
+                FROM unnest(\(ids)::uuid[], \(ordered)::bool[], \(anyTime)::bool[]) AS q(subscription_id, ordered, any_time)
                 CROSS JOIN LATERAL (
                     SELECT d.id, d.status, d.next_attempt_at FROM tessera.deliveries d
                     WHERE q.ordered AND d.subscription_id = q.subscription_id
@@ -248,16 +279,20 @@ public enum DeliveryQueue {
                     ORDER BY d.id
                     LIMIT 1
                 ) h
-                WHERE h.status = 'pending' AND h.next_attempt_at <= now()
+                WHERE h.status = 'pending' AND (h.next_attempt_at <= now() OR q.any_time)
             ))
             RETURNING d.id, d.event_id::text, d.subscription_id::text, d.payload, d.content_type, d.content_encoding,
-                      d.output, d.attempts, extract(epoch FROM d.claimed_at)::float8
+                      d.output, d.attempts, extract(epoch FROM d.claimed_at)::float8, d.next_attempt_at > now(),
+                      d.early_probes
             """,
             logger: logger
         )
         var claimed: [ClaimedDelivery] = []
-        for try await (id, eventID, subscriptionID, payload, contentType, contentEncoding, output, attempts, claimedAt)
-            in rows.decode((Int64, String, String, ByteBuffer, String, String?, String, Int, Double).self)
+        for try await (
+            id, eventID, subscriptionID, payload, contentType, contentEncoding, output, attempts, claimedAt, early,
+            earlyProbes
+        )
+            in rows.decode((Int64, String, String, ByteBuffer, String, String?, String, Int, Double, Bool, Int).self)
         {
             claimed.append(
                 ClaimedDelivery(
@@ -269,11 +304,28 @@ public enum DeliveryQueue {
                     contentEncoding: contentEncoding,
                     output: output,
                     attempt: attempts,
-                    claimedAt: claimedAt
+                    claimedAt: claimedAt,
+                    early: early,
+                    earlyProbes: earlyProbes
                 )
             )
         }
         return claimed
+    }
+
+    /// Makes the waiting retries of `subscriptions` due now (their endpoint answers again after its
+    /// breaker was open); returns how many.
+    public static func bringForward(subscriptions: [String], on connection: PostgresConnection, logger: Logger)
+        async throws -> Int
+    {
+        guard !subscriptions.isEmpty else { return 0 }
+        return try await connection.perform(
+            """
+            UPDATE tessera.deliveries SET next_attempt_at = now()
+            WHERE status = 'pending' AND next_attempt_at > now() AND subscription_id = ANY (\(subscriptions)::uuid[])
+            """,
+            logger: logger
+        )
     }
 
     /// Writes a batch of attempt results: the attempt log rows, the deliveries' new state, and the
@@ -301,6 +353,8 @@ public enum DeliveryQueue {
         var bodyIsNull: [Bool] = []
         var statuses: [String] = []
         var delays: [Int64] = []
+        var probes: [Bool] = []
+        var keep: [Bool] = []
         var disabled: [(String, String)] = []
         ids.reserveCapacity(records.count)
         for record in records {
@@ -315,6 +369,8 @@ public enum DeliveryQueue {
             let body = record.outcome.responseBody ?? ""
             bodies.append(body.utf8.contains(0) ? body.replacingOccurrences(of: "\u{0}", with: "") : body)
             bodyIsNull.append(record.outcome.responseBody == nil)
+            probes.append(record.earlyProbe)
+            keep.append(record.decision == .keepSchedule)
             switch record.decision {
             case .delivered:
                 statuses.append("delivered")
@@ -322,6 +378,9 @@ public enum DeliveryQueue {
             case .retry(let delay):
                 statuses.append("pending")
                 delays.append(delay.wholeMilliseconds)
+            case .keepSchedule:
+                statuses.append("pending")
+                delays.append(0)
             case .dead:
                 statuses.append("dead")
                 delays.append(0)
@@ -338,15 +397,16 @@ public enum DeliveryQueue {
             UPDATE tessera.deliveries d SET
                 status = r.status,
                 attempts = r.attempt,
-                next_attempt_at = CASE WHEN r.status = 'pending'
+                next_attempt_at = CASE WHEN r.status = 'pending' AND NOT r.keep
                                        THEN now() + r.delay * interval '1 millisecond' ELSE d.next_attempt_at END,
+                early_probes = d.early_probes + CASE WHEN r.keep THEN 1 ELSE 0 END,
                 lease_until = NULL,
                 last_error = NULLIF(r.error, ''),
                 last_status_code = NULLIF(r.code, 0),
                 delivered_at = CASE WHEN r.status = 'delivered' THEN now() ELSE d.delivered_at END,
                 dead_at = CASE WHEN r.status = 'dead' THEN now() ELSE NULL END
             FROM unnest(\(ids)::int8[], \(statuses)::text[], \(attempts)::int4[], \(delays)::int8[], \(errors)::text[],
-                        \(codes)::int4[]) AS r(id, status, attempt, delay, error, code)
+                        \(codes)::int4[], \(keep)::bool[]) AS r(id, status, attempt, delay, error, code, keep)
             WHERE d.id = r.id AND d.attempts = r.attempt AND d.claimed_by = \(instance)
               AND d.status IN ('delivering', 'pending')
             """,
@@ -367,13 +427,13 @@ public enum DeliveryQueue {
         try await connection.perform(
             """
             INSERT INTO tessera.delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error,
-                                                   response_body)
+                                                   response_body, probe)
             SELECT r.id, r.attempt, to_timestamp(r.started), r.duration, NULLIF(r.code, 0), NULLIF(r.error, ''),
-                   CASE WHEN r.no_body THEN NULL ELSE r.body END
+                   CASE WHEN r.no_body THEN NULL ELSE r.body END, r.probe
             FROM tessera.deliveries d
             JOIN unnest(\(ids)::int8[], \(attempts)::int4[], \(started)::float8[], \(durations)::int4[],
-                        \(codes)::int4[], \(errors)::text[], \(bodies)::text[], \(bodyIsNull)::bool[])
-                 AS r(id, attempt, started, duration, code, error, body, no_body) ON d.id = r.id
+                        \(codes)::int4[], \(errors)::text[], \(bodies)::text[], \(bodyIsNull)::bool[], \(probes)::bool[])
+                 AS r(id, attempt, started, duration, code, error, body, no_body, probe) ON d.id = r.id
             """,
             logger: logger
         )

@@ -39,6 +39,9 @@ public struct DeliveryAttemptRecord: Sendable, Hashable {
     /// The request was (or may have been) sent, but its outcome is not known: its instance stopped, or
     /// its lease ran out. `error` says which.
     public var outcomeLost = false
+    /// An early probe of an endpoint whose breaker was open: sent before the delivery's next attempt was
+    /// due; when it failed, it did not count against the delivery's schedule.
+    public var probe = false
 }
 
 /// A delivery with its whole attempt history, oldest attempt first.

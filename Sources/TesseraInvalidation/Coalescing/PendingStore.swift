@@ -14,6 +14,10 @@ public enum PendingStore {
         public var subscriptionID: String
         public var layer: String
         public var window: PendingWindow
+        /// Unix milliseconds: when the processor opened the window (nil for a window stored before
+        /// schema 10), and when it is due.
+        public var openedAtMilliseconds: Int64?
+        public var dueAtMilliseconds: Int64
     }
 
     /// The window of `subscription` and `layer`, locked until the transaction ends; nil when none is open.
@@ -36,32 +40,41 @@ public enum PendingStore {
 
     /// Writes `window` as the open window of `subscription` and `layer`, due when its debounce has
     /// passed since its last change or its maximum delay since its first, whichever is sooner.
+    /// - Returns: how long from now (by the database's clock) until the window is due; zero or
+    ///   negative when it is due already.
+    @discardableResult
     public static func save(
         _ window: PendingWindow,
         subscriptionID: String,
         layer: String,
         on connection: PostgresConnection,
         logger: Logger
-    ) async throws {
+    ) async throws -> Duration? {
         let bytes = ByteBuffer(bytes: window.encodedTiles())
-        try await connection.perform(
+        let rows = try await connection.query(
             """
             INSERT INTO tessera.pending AS p (subscription_id, layer, tiles, change_count, west, south, east, north,
-                                              first_change_at, last_change_at, due_at)
+                                              first_change_at, last_change_at, due_at, opened_at)
             SELECT s.id, \(layer), \(bytes), \(window.changeCount),
                    \(window.bbox?.west), \(window.bbox?.south), \(window.bbox?.east), \(window.bbox?.north),
                    to_timestamp(\(window.firstChangeMilliseconds)::float8 / 1000), to_timestamp(\(window.lastChangeMilliseconds)::float8 / 1000),
                    least(to_timestamp(\(window.lastChangeMilliseconds)::float8 / 1000) + s.debounce_ms * interval '1 millisecond',
-                         to_timestamp(\(window.firstChangeMilliseconds)::float8 / 1000) + s.max_delay_ms * interval '1 millisecond')
+                         to_timestamp(\(window.firstChangeMilliseconds)::float8 / 1000) + s.max_delay_ms * interval '1 millisecond'),
+                   clock_timestamp()
             FROM tessera.subscriptions s WHERE s.id = \(subscriptionID)::uuid
             ON CONFLICT (subscription_id, layer) DO UPDATE
                 SET tiles = EXCLUDED.tiles, change_count = EXCLUDED.change_count,
                     west = EXCLUDED.west, south = EXCLUDED.south, east = EXCLUDED.east, north = EXCLUDED.north,
                     first_change_at = EXCLUDED.first_change_at, last_change_at = EXCLUDED.last_change_at,
                     due_at = EXCLUDED.due_at
+            RETURNING extract(epoch FROM p.due_at - clock_timestamp())::float8
             """,
             logger: logger
         )
+        for try await seconds in rows.decode(Double.self) {
+            return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+        }
+        return nil
     }
 
     /// Locks up to `limit` windows due now, soonest first, skipping those another flusher holds.
@@ -80,6 +93,19 @@ public enum PendingStore {
         return out
     }
 
+    /// How long from now (by the database's clock) until the soonest stored window is due (zero or
+    /// negative when one is due already); nil when no window is open.
+    public static func timeUntilNextDue(on connection: PostgresConnection, logger: Logger) async throws -> Duration? {
+        let rows = try await connection.query(
+            "SELECT extract(epoch FROM min(due_at) - clock_timestamp())::float8 FROM tessera.pending",
+            logger: logger
+        )
+        for try await seconds in rows.decode(Double?.self) {
+            return seconds.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) }
+        }
+        return nil
+    }
+
     /// Deletes a window (closed, or of a subscription or layer that is gone).
     public static func delete(subscriptionID: String, layer: String, on connection: PostgresConnection, logger: Logger)
         async throws
@@ -92,13 +118,14 @@ public enum PendingStore {
 
     static let windowColumns = """
         tiles, change_count, west, south, east, north,
-        (extract(epoch FROM first_change_at) * 1000)::int8, (extract(epoch FROM last_change_at) * 1000)::int8
+        (extract(epoch FROM first_change_at) * 1000)::int8, (extract(epoch FROM last_change_at) * 1000)::int8,
+        (extract(epoch FROM opened_at) * 1000)::int8, (extract(epoch FROM due_at) * 1000)::int8
         """
 
     /// The one decoder of a stored window.
     static func decode(_ row: PostgresRow) throws -> Row {
-        let (sub, layer, tiles, count, west, south, east, north, first, last) = try row.decode(
-            (String, String, ByteBuffer, Int, Double?, Double?, Double?, Double?, Int64, Int64).self
+        let (sub, layer, tiles, count, west, south, east, north, first, last, opened, due) = try row.decode(
+            (String, String, ByteBuffer, Int, Double?, Double?, Double?, Double?, Int64, Int64, Int64?, Int64).self
         )
         var w = PendingWindow()
         try w.decodeTiles(Array(tiles.readableBytesView))
@@ -108,6 +135,6 @@ public enum PendingStore {
         }
         w.firstChangeMilliseconds = first
         w.lastChangeMilliseconds = last
-        return Row(subscriptionID: sub, layer: layer, window: w)
+        return Row(subscriptionID: sub, layer: layer, window: w, openedAtMilliseconds: opened, dueAtMilliseconds: due)
     }
 }

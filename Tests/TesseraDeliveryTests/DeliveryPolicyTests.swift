@@ -307,6 +307,8 @@ extension DeliveryDecision: Comparable {
         #expect(scheduler.breakerState("http://gone:80") == .closed)
         #expect(!scheduler.probesEarly(a))
         #expect(scheduler.takeRecovered() == ["http://gone:80"])
+        // The backlog restarts from 16 requests in flight, and grows from there.
+        #expect(scheduler.concurrencyLimit("http://gone:80") == 16)
         #expect(scheduler.quotas(for: [a], capacity: 100, now: now).map(\.quota) == [10])
     }
 

@@ -65,6 +65,10 @@ final class DispatchCore: Sendable {
         state.withLock { $0.scheduler.takeRecovered() }
     }
 
+    func restoreRecoveredEndpoints(_ endpoints: Set<String>) {
+        state.withLock { $0.scheduler.restoreRecovered(endpoints) }
+    }
+
     /// The subscriptions that send to any of `endpoints`.
     func subscriptions(of endpoints: Set<String>) -> [String] {
         state.withLock { state in state.limits.filter { endpoints.contains($0.endpoint) }.map(\.id) }

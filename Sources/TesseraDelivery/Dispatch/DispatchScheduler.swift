@@ -198,6 +198,9 @@ public struct DispatchScheduler: Sendable {
         }
         if case .closed = endpoint.breaker.state, wasProbing {
             endpoint.unavailable = false
+            // The backlog is about to be due at once: start it from a few requests in flight and let the
+            // adaptive limit grow (by one per healthy answer), rather than at full concurrency.
+            endpoint.limit = min(endpoint.limit, Self.recoveryConcurrency)
             recovered.insert(limits.endpoint)
         }
         endpoints[limits.endpoint] = endpoint
@@ -218,6 +221,14 @@ public struct DispatchScheduler: Sendable {
         defer { recovered.removeAll() }
         return recovered
     }
+
+    /// Gives back endpoints taken with ``takeRecovered()`` whose retries could not be brought forward.
+    public mutating func restoreRecovered(_ endpoints: Set<String>) {
+        recovered.formUnion(endpoints)
+    }
+
+    /// The concurrency limit an endpoint restarts from when its breaker closes again.
+    static let recoveryConcurrency = 16
 
     /// Frees a slot kept by ``finished(_:signal:keepSlot:now:)``.
     public mutating func release(_ subscription: String) {

@@ -204,8 +204,14 @@ public struct Dispatcher: Service {
                 let recovered = core.takeRecoveredEndpoints()
                 if !recovered.isEmpty {
                     let subscriptions = core.subscriptions(of: recovered)
-                    let advanced = try await connection.withTransaction { conn in
-                        try await DeliveryQueue.bringForward(subscriptions: subscriptions, on: conn, logger: logger)
+                    let advanced: Int
+                    do {
+                        advanced = try await connection.withTransaction { conn in
+                            try await DeliveryQueue.bringForward(subscriptions: subscriptions, on: conn, logger: logger)
+                        }
+                    } catch {
+                        core.restoreRecoveredEndpoints(recovered)
+                        throw error
                     }
                     if advanced > 0 {
                         logger.info(
@@ -364,7 +370,7 @@ public struct Dispatcher: Service {
             // Only a retry's delay is jittered; a success needs no random draw.
             random: outcome.isSuccess ? 0 : Double.random(in: 0..<1)
         )
-        if delivery.early && signal != .healthy {
+        if delivery.early, case .unavailable = signal {
             // The endpoint is still down: this probe went ahead of the delivery's schedule and costs it nothing.
             switch decision {
             case .retry, .dead: decision = .keepSchedule

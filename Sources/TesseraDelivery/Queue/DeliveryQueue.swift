@@ -264,7 +264,8 @@ public enum DeliveryQueue {
                 CROSS JOIN LATERAL (
                     SELECT d.id FROM tessera.deliveries d
                     WHERE NOT q.ordered AND d.subscription_id = q.subscription_id
-                      AND d.status = 'pending' AND (d.next_attempt_at <= now() OR q.any_time)
+                      AND d.status = 'pending'
+                      AND d.next_attempt_at <= CASE WHEN q.any_time THEN 'infinity'::timestamptz ELSE now() END
                     ORDER BY d.next_attempt_at, d.id
                     LIMIT q.quota
                     FOR UPDATE SKIP LOCKED
@@ -279,7 +280,7 @@ public enum DeliveryQueue {
                     ORDER BY d.id
                     LIMIT 1
                 ) h
-                WHERE h.status = 'pending' AND (h.next_attempt_at <= now() OR q.any_time)
+                WHERE h.status = 'pending' AND (q.any_time OR h.next_attempt_at <= now())
             ))
             RETURNING d.id, d.event_id::text, d.subscription_id::text, d.payload, d.content_type, d.content_encoding,
                       d.output, d.attempts, extract(epoch FROM d.claimed_at)::float8, d.next_attempt_at > now(),

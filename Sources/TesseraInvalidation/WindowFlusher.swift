@@ -60,15 +60,16 @@ public struct WindowFlusher: Service {
                 do {
                     let limit = configuration.batchSize
                     let logger = self.logger
-                    let closed = try await connection.withTransaction { conn in
-                        try await Self.flushDue(on: conn, limit: limit, logger: logger)
+                    // The soonest due time is read in the same transaction, after the windows it closed.
+                    let (closed, next) = try await connection.withTransaction { conn in
+                        let closed = try await Self.flushDue(on: conn, limit: limit, logger: logger)
+                        let next =
+                            closed >= limit ? nil : try await PendingStore.timeUntilNextDue(on: conn, logger: logger)
+                        return (closed, next)
                     }
                     backoff.succeeded()
                     if closed > 0 { deliveriesWritten?.signal() }
                     if closed >= limit { continue }
-                    let next = try await connection.withTransaction { conn in
-                        try await PendingStore.timeUntilNextDue(on: conn, logger: logger)
-                    }
                     if let next {
                         // Due already yet nothing was closed: another flusher (or a processor) holds it;
                         // look again shortly rather than spin.

@@ -23,10 +23,6 @@ public struct NotificationListener: Service {
         self.logger = logger
     }
 
-    public init(channel: String, url: DatabaseURL, wakeup: Wakeup, logger: Logger) {
-        self.init(wakeups: [(channel, wakeup)], url: url, logger: logger)
-    }
-
     public func run() async throws {
         try await cancelWhenGracefulShutdown { try await listenUntilCancelled() }
     }

@@ -42,7 +42,6 @@ public enum PendingStore {
     /// passed since its last change or its maximum delay since its first, whichever is sooner.
     /// - Returns: how long from now (by the database's clock) until the window is due; zero or
     ///   negative when it is due already.
-    @discardableResult
     public static func save(
         _ window: PendingWindow,
         subscriptionID: String,

@@ -8,6 +8,11 @@ let package = Package(
         .executable(name: "tessera", targets: ["tessera"]),
         .library(name: "TesseraGeometry", targets: ["TesseraGeometry"]),
         .library(name: "TesseraGrids", targets: ["TesseraGrids"]),
+        // For the fuzzers of benchmarks/fuzz (their own package): the readers of configuration and API bodies.
+        .library(name: "TesseraCatalog", targets: ["TesseraCatalog"]),
+        .library(name: "TesseraDelivery", targets: ["TesseraDelivery"]),
+        .library(name: "TesseraServer", targets: ["TesseraServer"]),
+        .library(name: "TesseraApp", targets: ["TesseraApp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -55,6 +62,7 @@ let package = Package(
         .target(
             name: "TesseraPostgres",
             dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -100,6 +108,7 @@ let package = Package(
         .target(
             name: "TesseraDelivery",
             dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
                 "CZstd",
                 "CZlib",
                 "TesseraGeometry",
@@ -118,6 +127,7 @@ let package = Package(
         .target(
             name: "TesseraInvalidation",
             dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
                 "TesseraGeometry",
                 "TesseraGrids",
                 "TesseraPostgres",
@@ -135,6 +145,10 @@ let package = Package(
         .target(
             name: "TesseraServer",
             dependencies: [
+                "TesseraCapture",
+                "TesseraInvalidation",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 "TesseraGeometry",
                 "TesseraGrids",
                 "TesseraPostgres",
@@ -148,11 +162,17 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [
+                .embedInCode("Resources/openapi.json"),
+                .embedInCode("Resources/status.html"),
             ]
         ),
         .target(
             name: "TesseraApp",
             dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 "TesseraGeometry",
                 "TesseraPostgres",
                 "TesseraCapture",
@@ -231,7 +251,8 @@ let package = Package(
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "TesseraServer", "TesseraDelivery", "TesseraCatalog", "TesseraGrids", "TesseraPostgres",
+                "TesseraServer", "TesseraInvalidation", "TesseraDelivery", "TesseraCatalog", "TesseraGrids",
+                "TesseraPostgres",
                 "TesseraDatabaseTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

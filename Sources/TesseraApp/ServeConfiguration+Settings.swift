@@ -27,6 +27,20 @@ extension ServeConfiguration {
     static let scalars: [Scalar] = [
         text("database_url", ["TESSERA_DATABASE_URL", "DATABASE_URL"]) { $0.databaseURL = $1 },
         text("log_level", ["TESSERA_LOG_LEVEL"]) { $0.logLevel = $1 },
+        Scalar(path: "log_format", variables: ["TESSERA_LOG_FORMAT"]) {
+            (config: inout ServeConfiguration, source: Source, name: String) throws(ConfigurationError) in
+            guard let text = try string(source, name) else { return }
+            guard let format = LogFormat(rawValue: text) else {
+                throw ConfigurationError("\(name) must be text or json, got '\(text)'")
+            }
+            config.logFormat = format
+        },
+        integer(
+            "metrics.sample_interval_ms",
+            ["TESSERA_METRICS_SAMPLE_INTERVAL_MS"],
+            \.metricsSampleIntervalMilliseconds,
+            minimum: 100
+        ),
         Scalar(path: "allow_networks", variables: ["TESSERA_ALLOW_NETWORKS"]) {
             (config: inout ServeConfiguration, source: Source, name: String) throws(ConfigurationError) in
             switch source {

@@ -25,7 +25,8 @@ import TesseraGeometry
 ///   "allow_networks": ["127.0.0.0/8", "::1"],
 ///   "dispatcher": {"enabled": true, "concurrency": 512, "batch_size": 500, "poll_interval_ms": 100,
 ///                  "connections_per_host": 32, "endpoint_concurrency": 256},
-///   "log_level": "info"
+///   "metrics": {"sample_interval_ms": 10000},
+///   "log_level": "info", "log_format": "text"
 /// }
 /// ```
 public struct ServeConfiguration: Sendable {
@@ -37,6 +38,10 @@ public struct ServeConfiguration: Sendable {
     public var pollIntervalMilliseconds = 2000
     public var flushIntervalMilliseconds = 1000
     public var logLevel = "info"
+    /// `text` (swift-log's lines) or `json` (one JSON object per line, metadata as members).
+    public var logFormat = LogFormat.text
+    /// How often the metrics sampler reads the gauges that need SQL (backlogs, windows, deliveries).
+    public var metricsSampleIntervalMilliseconds = 10000
     /// Where the admin API listens (`host:port`); nil turns the API off.
     public var apiListen: (host: String, port: Int)? = ("127.0.0.1", 8088)
     public var apiMaxBodyBytes = 1 << 20
@@ -119,8 +124,8 @@ public struct ServeConfiguration: Sendable {
         try r.only(
             root,
             [
-                "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "allow_networks",
-                "dispatcher", "api",
+                "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "log_format",
+                "allow_networks", "dispatcher", "api", "metrics",
             ]
         )
         for setting in Self.scalars {
@@ -166,7 +171,7 @@ public struct ServeConfiguration: Sendable {
         }
         // The sections of scalar settings: only their members are checked here, their values are
         // read with the table above.
-        for section in ["api", "processor", "dispatcher"] {
+        for section in ["api", "processor", "dispatcher", "metrics"] {
             guard let members = root[section] else { continue }
             r.path = section
             try r.only(members, Set(Self.scalars.compactMap { $0.member(of: section) }))

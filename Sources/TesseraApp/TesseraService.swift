@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import Prometheus
 import ServiceLifecycle
 import TesseraCapture
 import TesseraCatalog
@@ -18,7 +19,8 @@ public enum TesseraService {
         url: DatabaseURL,
         migrate: Bool,
         settings: ServeConfiguration?,
-        logger: Logger
+        logger: Logger,
+        progress: (@Sendable (_ index: Int, _ count: Int, _ name: String) -> Void)? = nil
     ) async throws(StartupError) {
         let connection: PostgresConnection
         do {
@@ -28,7 +30,7 @@ public enum TesseraService {
         }
         do {
             if migrate {
-                let applied = try await Migrator.migrate(connection, logger: logger)
+                let applied = try await Migrator.migrate(connection, logger: logger, progress: progress)
                 logger.info("database schema is current", metadata: ["applied_now": "\(applied)"])
             }
             if let settings {
@@ -51,13 +53,14 @@ public enum TesseraService {
     }
 
     /// The services of `tessera serve`: the webhook client, the change listener, the processor, the
-    /// window flusher, the dispatcher (unless turned off; it keeps the instance known to the database)
-    /// and the admin API (unless turned off).
+    /// window flusher, the dispatcher (unless turned off; it keeps the instance known to the database),
+    /// the metrics sampler (when there is a `metrics` registry) and the admin API (unless turned off).
     /// - Throws: ``ConfigurationError`` for unusable settings (`allow_networks`, TLS).
     public static func services(
         settings: ServeConfiguration,
         url: DatabaseURL,
         version: String,
+        metrics: PrometheusCollectorRegistry? = nil,
         logger: Logger
     ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let policy: AddressPolicy
@@ -107,6 +110,18 @@ public enum TesseraService {
             .init(service: processor),
             .init(service: flusher),
         ]
+        if metrics != nil {
+            services.append(
+                .init(
+                    service: MetricsSampler(
+                        url: url,
+                        interval: .milliseconds(settings.metricsSampleIntervalMilliseconds),
+                        logger: logger
+                    )
+                )
+            )
+        }
+        let health = EndpointHealth()
         if settings.dispatcher.enabled {
             let dispatcher = Dispatcher(
                 url: url,
@@ -114,6 +129,7 @@ public enum TesseraService {
                 outputs: [WebhookOutput(sender: sender)],
                 policy: policy,
                 wakeup: deliveriesWritten,
+                health: health,
                 configuration: .init(
                     batchSize: settings.dispatcher.batchSize,
                     concurrency: settings.dispatcher.concurrency,
@@ -124,7 +140,14 @@ public enum TesseraService {
             )
             services.append(.init(service: dispatcher))
         }
-        services += try apiServices(settings: settings, url: url, sender: sender, logger: logger)
+        services += try apiServices(
+            settings: settings,
+            url: url,
+            sender: sender,
+            metrics: metrics,
+            health: settings.dispatcher.enabled ? health : nil,
+            logger: logger
+        )
         return services
     }
 
@@ -134,6 +157,8 @@ public enum TesseraService {
         settings: ServeConfiguration,
         url: DatabaseURL,
         sender: WebhookSender,
+        metrics: PrometheusCollectorRegistry? = nil,
+        health: EndpointHealth? = nil,
         logger: Logger
     ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         guard let listen = settings.apiListen else { return [] }
@@ -144,7 +169,14 @@ public enum TesseraService {
         api.secretRotationOverlap = .seconds(settings.secretRotationOverlapSeconds)
         api.addressPolicy = sender.configuration.policy
         let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
-        let app = buildApplication(client: client, sender: sender, configuration: api, logger: logger) { channel in
+        let app = buildApplication(
+            client: client,
+            sender: sender,
+            configuration: api,
+            metrics: metrics,
+            health: health,
+            logger: logger
+        ) { channel in
             let address = channel.localAddress
             logger.info(
                 "admin API listening",

@@ -75,6 +75,34 @@ public enum ChangeQueue {
         return changes
     }
 
+    /// What waits in the outbox of one watched table, for the metrics.
+    public struct Backlog: Sendable, Hashable {
+        public var table: String
+        /// Outbox rows (one per statement or chunk of one) and the changes they hold.
+        public var rows: Int
+        public var changes: Int
+        /// Seconds since the oldest waiting change was captured; nil when none waits.
+        public var oldestAgeSeconds: Double?
+    }
+
+    /// The backlog of every watched table (zero for a table with none).
+    public static func backlog(on connection: PostgresConnection, logger: Logger) async throws -> [Backlog] {
+        let rows = try await connection.query(
+            """
+            SELECT w.table_name::text, count(o.id)::int8, coalesce(sum(o.feature_count), 0)::int8,
+                   extract(epoch FROM now() - min(o.committed_hint))::float8
+            FROM tessera.watched w LEFT JOIN tessera.outbox o ON o.table_name = w.table_name
+            GROUP BY w.table_name
+            """,
+            logger: logger
+        )
+        var result: [Backlog] = []
+        for try await (table, count, changes, age) in rows.decode((String, Int, Int, Double?).self) {
+            result.append(Backlog(table: table, rows: count, changes: changes, oldestAgeSeconds: age))
+        }
+        return result
+    }
+
     /// Deletes the outbox rows of claimed changes (in the transaction that recorded their effect).
     public static func delete(_ changes: [Change], on connection: PostgresConnection, logger: Logger) async throws {
         guard !changes.isEmpty else { return }

@@ -177,6 +177,25 @@ public struct PartitionMapStore: Sendable {
         return nil
     }
 
+    /// The newest epoch of every subscription's map and the load per partition the balancer saw
+    /// (empty when none was stored), for the metrics.
+    public static func latestLoads(on connection: PostgresConnection, logger: Logger) async throws
+        -> [(subscription: String, epoch: Int64, partitions: Int, loads: [Double])]
+    {
+        let rows = try await connection.query(
+            """
+            SELECT DISTINCT ON (subscription_id) subscription_id::text, epoch, partitions, coalesce(loads, '{}')
+            FROM tessera.partition_maps ORDER BY subscription_id, epoch DESC
+            """,
+            logger: logger
+        )
+        var result: [(subscription: String, epoch: Int64, partitions: Int, loads: [Double])] = []
+        for try await (subscription, epoch, partitions, loads) in rows.decode((String, Int64, Int, [Double]).self) {
+            result.append((subscription, epoch, partitions, loads))
+        }
+        return result
+    }
+
     /// The hand-offs of epochs `epoch` and later, by epoch: what a pipeline needs to gate the
     /// deliveries of partitions that received positions (``PartitionHandoff/mayRelease(partition:epoch:oldestUndelivered:)``),
     /// given that nothing routed before `epoch` is left undelivered.

@@ -30,6 +30,11 @@ public final class ChangeEffects {
         public var effects: [LayerEffect] = []
         /// Set when the change must be quarantined: the reason and, when known, where.
         public var quarantine: (reason: String, location: String?)?
+        /// The kind of the first problem behind ``quarantine``, a small fixed set for metrics:
+        /// `undecodable`, a ``ValidationIssue/Code`` (`topology`, `nonFinite`…), or `uncoverable`.
+        public var quarantineClass: String?
+        /// Geometries (old and new count apart) that failed validation.
+        public var invalidGeometries = 0
         /// True for an update that changed nothing that renders.
         public var skipped = false
     }
@@ -65,6 +70,7 @@ public final class ChangeEffects {
                 geometry = try WKB.decode(bytes).geometry
             } catch {
                 problems.append("\(label) geometry: \(error)")
+                outcome.quarantineClass = outcome.quarantineClass ?? "undecodable"
                 continue
             }
             let issues = validator.validate(geometry)
@@ -73,6 +79,8 @@ public final class ChangeEffects {
                 continue
             }
             problems.append("\(label) geometry: " + issues.map(\.description).joined(separator: "; "))
+            outcome.invalidGeometries += 1
+            outcome.quarantineClass = outcome.quarantineClass ?? issues[0].code.description
             if location == nil, let at = issues.first?.location { location = "POINT(\(at.longitude) \(at.latitude))" }
             guard issues.allSatisfy({ $0.code != .nonFinite }) else { continue }
             shapes.append((try? validator.repaired(geometry)) ?? geometry)
@@ -100,6 +108,7 @@ public final class ChangeEffects {
                 )
             } catch {
                 let reason = "cannot cover for layer \(name): \(error)"
+                outcome.quarantineClass = outcome.quarantineClass ?? "uncoverable"
                 outcome.quarantine = (outcome.quarantine.map { $0.reason + " | " + reason } ?? reason, location)
             }
         }

@@ -30,9 +30,15 @@ public struct ChangeProcessor: Service {
     /// What one batch did.
     public struct BatchReport: Sendable {
         public var claimed = 0
+        /// Claimed changes by watched table.
+        public var claimedByTable: [String: Int] = [:]
         public var quarantined = 0
         public var skipped = 0
         public var windowsTouched = 0
+        /// Quarantined changes by ``ChangeEffects/Outcome/quarantineClass``.
+        public var quarantinedByClass: [String: Int] = [:]
+        /// Geometries that failed validation (a change may have two).
+        public var invalidGeometries = 0
         /// When the soonest window this batch wrote falls due (the flusher's alarm, once committed).
         public var soonestDue: ContinuousClock.Instant?
     }
@@ -81,6 +87,7 @@ public struct ChangeProcessor: Service {
                         try await Self.processBatch(on: conn, effects: ChangeEffects(), limit: limit, logger: logger)
                     }
                     backoff.succeeded()
+                    InvalidationMetrics.record(report)
                     if let due = report.soonestDue { flushAlarm?.wake(at: due) }
                     if report.claimed < limit { break }
                 }
@@ -116,11 +123,14 @@ public struct ChangeProcessor: Service {
         var layerWindows: [String: PendingWindow] = [:]
         var quarantined: [ChangeQueue.Quarantined] = []
         for change in changes {
+            report.claimedByTable[change.table, default: 0] += 1
             let outcome = effects.outcome(of: change, layers: catalog.layers)
             if outcome.skipped { report.skipped += 1 }
             if let q = outcome.quarantine {
                 quarantined.append(.init(change: change, reason: q.reason, location: q.location))
+                report.quarantinedByClass[outcome.quarantineClass ?? "other", default: 0] += 1
             }
+            report.invalidGeometries += outcome.invalidGeometries
             for e in outcome.effects {
                 layerWindows[e.layer, default: PendingWindow()].absorb(
                     tiles: e.tiles,

@@ -61,13 +61,16 @@ public struct WindowFlusher: Service {
                     let limit = configuration.batchSize
                     let logger = self.logger
                     // The soonest due time is read in the same transaction, after the windows it closed.
-                    let (closed, next) = try await connection.withTransaction { conn in
-                        let closed = try await Self.flushDue(on: conn, limit: limit, logger: logger)
+                    let (report, next) = try await connection.withTransaction { conn in
+                        let report = try await Self.flush(on: conn, limit: limit, logger: logger)
                         let next =
-                            closed >= limit ? nil : try await PendingStore.timeUntilNextDue(on: conn, logger: logger)
-                        return (closed, next)
+                            report.windows >= limit
+                            ? nil : try await PendingStore.timeUntilNextDue(on: conn, logger: logger)
+                        return (report, next)
                     }
+                    let closed = report.windows
                     backoff.succeeded()
+                    InvalidationMetrics.record(report)
                     if closed > 0 { deliveriesWritten?.signal() }
                     if closed >= limit { continue }
                     if let next {
@@ -89,17 +92,50 @@ public struct WindowFlusher: Service {
 
     static let busyRetry = Duration.milliseconds(10)
 
+    /// What one flush did.
+    public struct FlushReport: Sendable {
+        /// Windows closed (a window whose subscription or layer is gone counts, and is dropped).
+        public var windows = 0
+        /// Per window closed and delivered: seconds from its first change to the flush.
+        public var ages: [Double] = []
+        /// Per payload: the tiles it lists.
+        public var tilesPerPayload: [Int] = []
+        /// Zooms rolled up to coarser tiles, over all payloads.
+        public var rollups = 0
+    }
+
     /// Closes up to `limit` windows due now, inside the caller's transaction; returns how many.
     /// Public for tests and benchmarks.
     public static func flushDue(on connection: PostgresConnection, limit: Int, logger: Logger) async throws -> Int {
+        try await flush(on: connection, limit: limit, logger: logger).windows
+    }
+
+    /// Closes up to `limit` windows due now, inside the caller's transaction, and says what it wrote.
+    static func flush(on connection: PostgresConnection, limit: Int, logger: Logger) async throws -> FlushReport {
+        var report = FlushReport()
         let windows = try await PendingStore.claimDue(limit: limit, on: connection, logger: logger)
-        guard !windows.isEmpty else { return 0 }
+        guard !windows.isEmpty else { return report }
+        let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
         let catalog = try await Catalog.load(on: connection, logger: logger)
         let subscriptions = Dictionary(catalog.subscriptions.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         var deliveries: [OutgoingDelivery] = []
         for row in windows {
             if let subscription = subscriptions[row.subscriptionID], let layer = catalog.layers[row.layer] {
-                deliveries += try Self.deliveries(of: row, layer: layer, subscription: subscription)
+                let events = Self.invalidations(of: row, layer: layer, subscription: subscription)
+                deliveries += try Self.deliveries(of: events, row: row, subscription: subscription)
+                report.ages.append(Double(nowMilliseconds - row.window.firstChangeMilliseconds) / 1000)
+                for event in events {
+                    report.tilesPerPayload.append(event.tileCount)
+                    report.rollups += event.zooms.count { $0.rolledUpFrom != nil }
+                    logger.debug(
+                        "window flushed",
+                        metadata: [
+                            "event_id": "\(event.eventID)", "subscription": "\(row.subscriptionID)",
+                            "layer": "\(row.layer)", "tiles": "\(event.tileCount)", "changes": "\(event.changeCount)",
+                            "part": "\(event.part)/\(event.parts)",
+                        ]
+                    )
+                }
             } else {
                 logger.warning(
                     "dropping a window whose subscription or layer no longer exists (or is disabled)",
@@ -117,20 +153,35 @@ public struct WindowFlusher: Service {
             )
         }
         try await DeliveryQueue.enqueue(deliveries, on: connection, logger: logger)
-        return windows.count
+        report.windows = windows.count
+        return report
     }
 
     /// The delivery rows of one closed window: its payloads, encoded as the subscription asks.
     static func deliveries(of row: PendingStore.Row, layer: Layer, subscription: Subscription) throws
         -> [OutgoingDelivery]
     {
-        let events = WindowPayloads.invalidations(
+        try deliveries(
+            of: invalidations(of: row, layer: layer, subscription: subscription),
+            row: row,
+            subscription: subscription
+        )
+    }
+
+    static func invalidations(of row: PendingStore.Row, layer: Layer, subscription: Subscription) -> [TileInvalidation]
+    {
+        WindowPayloads.invalidations(
             window: row.window,
             layer: layer,
             subscription: subscription,
             newEventID: { UUID().uuidString.lowercased() }
         )
-        return try events.map { event in
+    }
+
+    static func deliveries(of events: [TileInvalidation], row: PendingStore.Row, subscription: Subscription) throws
+        -> [OutgoingDelivery]
+    {
+        try events.map { event in
             let payload = try event.encoded(
                 as: subscription.settings.format,
                 compression: subscription.settings.compression

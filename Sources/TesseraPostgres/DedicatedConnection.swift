@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import PostgresNIO
 import Synchronization
@@ -39,9 +40,16 @@ public struct DedicatedConnection: ~Copyable {
                 let logger = self.logger
                 let id = nextID
                 // A connect attempt ends when cancelled (postgres-nio cancels it).
-                let opened = try await withDeadline(deadline) {
-                    try await url.connect(id: id, logger: logger)
+                let opened: PostgresConnection
+                do {
+                    opened = try await withDeadline(deadline) {
+                        try await url.connect(id: id, logger: logger)
+                    }
+                } catch {
+                    ConnectionMetrics.connects(failed: true).increment()
+                    throw error
                 }
+                ConnectionMetrics.connects(failed: false).increment()
                 connection = opened
                 closed = CloseSignal(opened.closeFuture)
             }
@@ -53,6 +61,7 @@ public struct DedicatedConnection: ~Copyable {
                 try await c.withTransaction(logger: logger) { try await body($0) }
             }
         } catch {
+            if connection != nil { ConnectionMetrics.dropped.increment() }
             close()
             throw error
         }

@@ -37,7 +37,12 @@ public enum Migrator {
 
     /// Brings the database's `tessera` schema up to date; returns the versions applied now.
     @discardableResult
-    public static func migrate(_ connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+    /// `progress` is told, before each migration it applies, its place among those to apply and its name.
+    public static func migrate(
+        _ connection: PostgresConnection,
+        logger: Logger,
+        progress: (@Sendable (_ index: Int, _ count: Int, _ name: String) -> Void)? = nil
+    ) async throws -> [Int] {
         try await connection.withTransaction(logger: logger) { connection in
             try await connection.perform("SELECT pg_advisory_xact_lock(7423501)", logger: logger)
             let applied = try await currentVersion(connection)
@@ -49,7 +54,9 @@ public enum Migrator {
                 )
             }
             var done: [Int] = []
-            for m in migrations where m.version > applied {
+            let pending = migrations.filter { $0.version > applied }
+            for m in pending {
+                progress?(done.count + 1, pending.count, m.name)
                 logger.info("applying migration", metadata: ["version": "\(m.version)", "name": "\(m.name)"])
                 try await run(m.sql, on: connection, logger: logger)
                 done.append(m.version)

@@ -35,7 +35,14 @@ public struct NotificationListener: Service {
             attempt += 1
             var failure: (any Error)?
             do {
-                let connection = try await url.connect(id: attempt, logger: logger)
+                let connection: PostgresConnection
+                do {
+                    connection = try await url.connect(id: attempt, logger: logger)
+                } catch {
+                    ConnectionMetrics.connects(failed: true).increment()
+                    throw error
+                }
+                ConnectionMetrics.connects(failed: false).increment()
                 backoff.succeeded()
                 do {
                     // One LISTEN per channel on the same connection; the first to end ends them all.
@@ -55,6 +62,7 @@ public struct NotificationListener: Service {
                         group.cancelAll()
                     }
                 } catch {
+                    ConnectionMetrics.dropped.increment()
                     try? await connection.close()
                     throw error
                 }

@@ -2,20 +2,49 @@ import Foundation
 import Hummingbird
 import Logging
 import PostgresNIO
+import Prometheus
 import TesseraCatalog
 import TesseraDelivery
 import TesseraGeometry
 
-/// The admin API's routes: `GET /health` without authentication, everything else under `/v1`
-/// behind a bearer API key.
+/// The admin API's routes: `GET /health`, `/metrics`, `/openapi.json` and the status page `/` without
+/// authentication, everything else under `/v1` behind a bearer API key.
+///
+/// `metrics` is the registry `/metrics` exports (nil: the route answers 404); `health` is where this
+/// process's dispatcher publishes its breakers, for `/v1/status` (nil: breakers are `unknown`).
 public func buildRouter(
     client: PostgresClient,
     sender: WebhookSender,
     configuration: APIConfiguration,
+    metrics: PrometheusCollectorRegistry? = nil,
+    health: EndpointHealth? = nil,
     logger: Logger
 ) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
+    router.get("/") { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.status_html))
+        )
+    }
+    router.get("openapi.json") { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json))
+        )
+    }
+    router.get("metrics") { _, _ in
+        guard let metrics else { throw Problem.notFound("this tessera exports no metrics") }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer()))
+        )
+    }
     router.get("health") { _, _ in
         var healthy = true
         do {
@@ -40,6 +69,12 @@ public func buildRouter(
         configuration: configuration
     ).addRoutes(to: v1)
     PartitionController(maps: PartitionMapStore(client: client, logger: logger)).addRoutes(to: v1)
+    StatusController(
+        client: client,
+        deliveries: DeliveryLogStore(client: client, logger: logger),
+        health: health,
+        logger: logger
+    ).addRoutes(to: v1)
     return router
 }
 
@@ -51,11 +86,20 @@ public func buildApplication(
     client: PostgresClient,
     sender: WebhookSender,
     configuration: APIConfiguration,
+    metrics: PrometheusCollectorRegistry? = nil,
+    health: EndpointHealth? = nil,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(client: client, sender: sender, configuration: configuration, logger: logger),
+        router: buildRouter(
+            client: client,
+            sender: sender,
+            configuration: configuration,
+            metrics: metrics,
+            health: health,
+            logger: logger
+        ),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tessera"),
         onServerRunning: onServerRunning,
         logger: logger

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import TesseraApp
 import TesseraPostgres
 
@@ -39,8 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
             printError(error.description)
             throw ExitCode(2)
         }
-        let logger = makeLogger(level: settings.logLevel)
+        let logger = makeLogger(level: settings.logLevel, format: settings.logFormat)
         let url = try databaseURLOrExit(settings.databaseURL)
+        let metrics = TesseraMetrics.bootstrap()
 
         try await prepareDatabase(url: url, migrate: !noMigrate, settings: settings, logger: logger)
         let services: [ServiceGroupConfiguration.ServiceConfiguration]
@@ -49,6 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
                 settings: settings,
                 url: url,
                 version: TesseraVersion.current,
+                metrics: metrics,
                 logger: logger
             )
         } catch let error as ConfigurationError {
@@ -80,14 +83,30 @@ struct MigrateCommand: AsyncParsableCommand {
         let logger = makeLogger(level: environment()["TESSERA_LOG_LEVEL"] ?? "info")
         let env = environment()
         let url = try databaseURLOrExit(databaseURL ?? env["TESSERA_DATABASE_URL"] ?? env["DATABASE_URL"])
-        try await prepareDatabase(url: url, migrate: true, settings: nil, logger: logger)
+        let progress = Mutex(Progress(resultsOnStandardOutput: false))
+        try await prepareDatabase(url: url, migrate: true, settings: nil, logger: logger) { index, count, name in
+            progress.withLock { $0.update("migration \(index) of \(count): \(name)", force: true) }
+        }
+        progress.withLock { $0.finish() }
     }
 }
 
 /// Migrates and applies the configuration's layers, watches and subscriptions; exits 1 when that fails.
-func prepareDatabase(url: DatabaseURL, migrate: Bool, settings: ServeConfiguration?, logger: Logger) async throws {
+func prepareDatabase(
+    url: DatabaseURL,
+    migrate: Bool,
+    settings: ServeConfiguration?,
+    logger: Logger,
+    progress: (@Sendable (Int, Int, String) -> Void)? = nil
+) async throws {
     do {
-        try await TesseraService.prepareDatabase(url: url, migrate: migrate, settings: settings, logger: logger)
+        try await TesseraService.prepareDatabase(
+            url: url,
+            migrate: migrate,
+            settings: settings,
+            logger: logger,
+            progress: progress
+        )
     } catch {
         printError(error.description)
         throw ExitCode(1)
@@ -109,8 +128,13 @@ func databaseURLOrExit(_ text: String?) throws -> DatabaseURL {
 
 func environment() -> [String: String] { ProcessInfo.processInfo.environment }
 
-func makeLogger(level: String) -> Logger {
-    var logger = Logger(label: "tessera") { StreamLogHandler.standardError(label: $0) }
+func makeLogger(level: String, format: LogFormat = .text) -> Logger {
+    var logger = Logger(label: "tessera") { label in
+        switch format {
+        case .text: StreamLogHandler.standardError(label: label)
+        case .json: JSONLogHandler(label: label)
+        }
+    }
     logger.logLevel = Logger.Level(rawValue: level) ?? .info
     return logger
 }

@@ -58,21 +58,33 @@ struct TilesCover: AsyncParsableCommand {
         let buffer = try RenderBuffer(parsing: self.buffer)
         let set = try loadTileMatrixSet(tms)
         if let maxTiles, maxTiles < 1 { throw ValidationError("--max-tiles must be at least 1") }
+        var progress = Progress(resultsOnStandardOutput: true)
+        progress.update("reading \(file ?? "standard input")…", force: true)
         let document = try GeoJSON.decode(try CommandInput.readAll(file))
         let geometries = document.geometries
-        let sets = try TileCover(set).cover(geometries, zooms: zooms.range, buffer: buffer)
+        let cover = TileCover(set)
         var out = StandardOutput()
-        for var tiles in sets {
+        var printed = 0
+        // Zoom by zoom, so that a huge input shows how far it got (the deepest zooms take the longest).
+        for zoom in zooms.range {
+            progress.update(
+                "\(geometries.count) geometries: covering zoom \(zoom) (\(zoom - zooms.range.lowerBound + 1) of \(zooms.range.count)), \(printed) tiles so far",
+                force: true
+            )
+            guard var tiles = try cover.cover(geometries, zooms: zoom...zoom, buffer: buffer).first else { continue }
             if let maxTiles, tiles.count > maxTiles {
                 let exact = tiles
                 tiles = tiles.rolledUp(maxTiles: maxTiles)
+                progress.finish()
                 printError(
                     "zoom \(exact.zoom): \(exact.count) tiles exceed --max-tiles \(maxTiles); printed their \(tiles.count) ancestors at zoom \(tiles.zoom) instead (purge every descendant of them)"
                 )
             }
             for t in tiles { out.write(t.description) }
+            printed += tiles.count
         }
         out.flush()
+        progress.finish()
     }
 }
 

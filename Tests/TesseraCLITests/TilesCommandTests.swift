@@ -17,6 +17,21 @@ import Testing
         #expect(single.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix("14/") })
     }
 
+    /// Progress goes to a terminal only: piped output stays exactly the tiles, and stderr stays empty.
+    @Test func progressIsShownOnATerminalOnly() throws {
+        let piped = try CommandRunner.run(["tiles", "cover", "--zoom", "10-14"], input: square)
+        #expect(piped.status == 0)
+        #expect(piped.stderr.isEmpty, "\(piped.stderr)")
+        let shown = try CommandRunner.run(
+            ["tiles", "cover", "--zoom", "10-14"],
+            input: square,
+            environment: ["TESSERA_PROGRESS": "always"]
+        )
+        #expect(shown.stdout == piped.stdout, "the results are the same")
+        #expect(shown.stderr.contains("covering zoom 14 (5 of 5)"))
+        #expect(shown.stderr.hasSuffix("\r\u{1B}[K"), "the line is cleared at the end")
+    }
+
     @Test func readsAFileAndAnotherTileMatrixSet() throws {
         let out = try CommandRunner.run(
             [

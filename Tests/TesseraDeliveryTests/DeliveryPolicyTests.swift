@@ -250,6 +250,24 @@ extension DeliveryDecision: Comparable {
         #expect(sent >= 50 && sent <= 60)
     }
 
+    /// `tessera_rate_limit_waits_total` counts the claims the bucket held back, and only those.
+    @Test func rateLimitWaitsAreCountedPerSubscription() {
+        var scheduler = DispatchScheduler()
+        let limited = SubscriptionLimits(id: "r", endpoint: "http://r:80", maxInFlight: 100, ratePerMinute: 60)
+        let free = SubscriptionLimits(id: "f", endpoint: "http://f:80", maxInFlight: 100)
+        var granted = 0
+        for step in 0..<5 {  // five claims within 50 ms: the burst of one, then four held back
+            let now = start + .milliseconds(step * 10)
+            for (limits, quota) in scheduler.quotas(for: [limited, free], capacity: 1000, now: now) {
+                scheduler.claimed(limits, count: quota, now: now)
+                if limits.id == "r" { granted += quota }
+            }
+        }
+        #expect(granted == 1)
+        #expect(scheduler.takeRateLimitWaits() == ["r": 4])
+        #expect(scheduler.takeRateLimitWaits() == [:], "taking them resets the count")
+    }
+
     @Test func anOpenBreakerStopsTheEndpointAndProbesOnce() {
         var scheduler = DispatchScheduler(
             configuration: .init(breaker: .init(window: .seconds(10), minimumRequests: 2, openDuration: .seconds(5)))

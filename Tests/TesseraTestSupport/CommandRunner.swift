@@ -23,11 +23,17 @@ public enum CommandRunner {
         return dir.appendingPathComponent("tessera")
     }
 
-    /// Runs `tessera arguments...` with `input` on standard input.
-    public static func run(_ arguments: [String], input: String = "") throws -> Output {
+    /// Runs `tessera arguments...` with `input` on standard input, and `environment` added to this
+    /// process's environment.
+    public static func run(_ arguments: [String], input: String = "", environment: [String: String] = [:]) throws
+        -> Output
+    {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()

@@ -23,9 +23,12 @@ final class DispatchCore: Sendable {
     /// Signalled when an outcome is waiting to be written.
     let recordWaiting = Wakeup()
 
-    init(scheduler: DispatchScheduler, claimWanted: Wakeup = Wakeup()) {
+    let health: EndpointHealth
+
+    init(scheduler: DispatchScheduler, claimWanted: Wakeup = Wakeup(), health: EndpointHealth = EndpointHealth()) {
         state = Mutex(State(scheduler: scheduler))
         self.claimWanted = claimWanted
+        self.health = health
     }
 
     var outstanding: Int { state.withLock { $0.outstanding } }
@@ -53,11 +56,13 @@ final class DispatchCore: Sendable {
     func quotas(capacity: Int, now: ContinuousClock.Instant) -> (
         quotas: [(subscription: SubscriptionLimits, quota: Int)], early: Set<String>
     ) {
-        state.withLock { state in
+        let (quotas, early, waits) = state.withLock { state in
             let quotas = state.scheduler.quotas(for: state.limits, capacity: capacity, now: now)
             let early = Set(quotas.filter { state.scheduler.probesEarly($0.subscription) }.map(\.subscription.id))
-            return (quotas, early)
+            return (quotas, early, state.scheduler.takeRateLimitWaits())
         }
+        if !waits.isEmpty { DeliveryMetrics.rateLimitWaits(waits) }
+        return (quotas, early)
     }
 
     /// Endpoints whose breaker closed again since the last call.
@@ -103,7 +108,7 @@ final class DispatchCore: Sendable {
         signal: EndpointSignal,
         now: ContinuousClock.Instant
     ) {
-        state.withLock { state in
+        let breaker = state.withLock { state in
             state.scheduler.finished(limits, signal: signal, keepSlot: limits.ordered, now: now)
             var record = record
             record.releasesSlotWhenStored = limits.ordered
@@ -114,7 +119,10 @@ final class DispatchCore: Sendable {
                     state.limits[index].isActive = false
                 }
             }
+            return state.scheduler.breakerState(limits.endpoint)
         }
+        DeliveryMetrics.breaker(limits.endpoint, state: breaker)
+        health.record(subscription: limits.id, endpoint: limits.endpoint, breaker: breaker)
         // The claim loop is woken when the batch is stored (`persisted`), which frees its capacity:
         // waking it for every answer cost more than the claims it made.
         recordWaiting.signal()

@@ -74,6 +74,8 @@ public struct DispatchScheduler: Sendable {
     private var rotation = 0
     /// Endpoints whose breaker closed again since ``takeRecovered()``.
     private var recovered: Set<String> = []
+    /// Per subscription, the claims its token bucket held back since ``takeRateLimitWaits()``.
+    private var rateLimitWaits: [String: Int] = [:]
 
     public init(configuration: Configuration = .init()) {
         self.configuration = configuration
@@ -105,7 +107,9 @@ public struct DispatchScheduler: Sendable {
                 if state.bucket?.ratePerMinute != rate {
                     state.bucket = TokenBucket(ratePerMinute: rate, now: now)
                 }
-                quota = min(quota, state.bucket!.available(now: now))
+                let available = state.bucket!.available(now: now)
+                if quota > 0 && available == 0 { rateLimitWaits[limits.id, default: 0] += 1 }
+                quota = min(quota, available)
             } else {
                 state.bucket = nil
             }
@@ -217,6 +221,12 @@ public struct DispatchScheduler: Sendable {
 
     /// The endpoints whose breaker closed again (its probes succeeded) since the last call: their
     /// waiting retries should be made due, so that the backlog drains at once.
+    /// The claims held back by a `rate_per_minute` since the last call, per subscription.
+    public mutating func takeRateLimitWaits() -> [String: Int] {
+        defer { rateLimitWaits.removeAll() }
+        return rateLimitWaits
+    }
+
     public mutating func takeRecovered() -> Set<String> {
         defer { recovered.removeAll() }
         return recovered

@@ -83,6 +83,8 @@ public struct Dispatcher: Service {
     /// pipelines of the process do; a ``NotificationListener`` on ``DeliveryQueue/channel`` does for
     /// the rows of other instances).
     public let wakeup: Wakeup
+    /// Where the breaker state of each subscription's endpoint is published (the status page reads it).
+    public let health: EndpointHealth
     let configuration: Configuration
     let logger: Logger
 
@@ -92,10 +94,12 @@ public struct Dispatcher: Service {
         outputs: [any DeliveryOutput],
         policy: AddressPolicy,
         wakeup: Wakeup = Wakeup(),
+        health: EndpointHealth = EndpointHealth(),
         configuration: Configuration = .init(),
         logger: Logger
     ) {
         self.wakeup = wakeup
+        self.health = health
         self.url = url
         self.identity = identity
         self.outputs = Dictionary(outputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -127,7 +131,8 @@ public struct Dispatcher: Service {
     public func run() async throws {
         let core = DispatchCore(
             scheduler: DispatchScheduler(configuration: configuration.scheduler),
-            claimWanted: wakeup
+            claimWanted: wakeup,
+            health: health
         )
         // Not a child of the graceful shutdown: the instance stays known until its outcomes are recorded.
         let presence = InstancePresence(identity: identity, url: url, reassertInterval: .seconds(2), logger: logger)
@@ -337,6 +342,7 @@ public struct Dispatcher: Service {
     private func send(_ delivery: ClaimedDelivery, to target: DeliveryTarget, core: DispatchCore) {
         let started = Date()
         let attempt = delivery.attempt
+        DeliveryMetrics.inFlight(output: delivery.output).increment()
         guard let output = outputs[delivery.output] else {
             let failure = WebhookOutcome.Failure.transport("no output named '\(delivery.output)' in this tessera")
             finish(
@@ -362,6 +368,7 @@ public struct Dispatcher: Service {
     ) {
         let attempt = delivery.attempt
         let now = Date()
+        DeliveryMetrics.inFlight(output: delivery.output).decrement()
         let signal = RetryPolicy.signal(for: outcome, now: now)
         var decision = target.retry.decide(
             attempt: delivery.scheduledAttempt,
@@ -376,6 +383,26 @@ public struct Dispatcher: Service {
             case .retry, .dead: decision = .keepSchedule
             case .delivered, .keepSchedule, .disableSubscription: break
             }
+        }
+        DeliveryMetrics.attempted(delivery, outcome: outcome, decision: decision, now: now)
+        logger.debug(
+            "delivery attempted",
+            metadata: [
+                "event_id": "\(delivery.eventID)", "subscription": "\(delivery.subscriptionID)",
+                "delivery": "\(delivery.id)", "output": "\(delivery.output)", "attempt": "\(attempt)",
+                "outcome": "\(DeliveryMetrics.outcomeClass(outcome))", "decision": "\(decision)",
+                "error": "\(outcome.errorDescription ?? "")",
+            ]
+        )
+        if case .dead = decision {
+            logger.warning(
+                "delivery dead-lettered",
+                metadata: [
+                    "event_id": "\(delivery.eventID)", "subscription": "\(delivery.subscriptionID)",
+                    "delivery": "\(delivery.id)", "attempt": "\(attempt)",
+                    "error": "\(outcome.errorDescription ?? "")",
+                ]
+            )
         }
         if case .disableSubscription(let reason) = decision {
             logger.warning(

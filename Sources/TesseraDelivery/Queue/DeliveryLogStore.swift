@@ -129,6 +129,98 @@ public struct DeliveryLogStore: Sendable {
         return stats
     }
 
+    /// One subscription's delivery figures over the last `seconds`, for the status page.
+    public struct SubscriptionActivity: Sendable, Hashable {
+        public var id: UUID
+        public var name: String
+        public var status: String
+        public var delivered: Int
+        /// Attempts that did not end in a 2xx.
+        public var failedAttempts: Int
+        public var pending: Int
+        public var deadLetters: Int
+        /// Seconds since the oldest undelivered delivery was created (0 when none waits).
+        public var oldestUndeliveredSeconds: Double
+    }
+
+    /// Every subscription of the tenant with what it delivered and failed in the last `seconds`.
+    public func activity(tenant: String, seconds: Int) async throws -> [SubscriptionActivity] {
+        let rows = try await client.query(
+            """
+            SELECT s.id, s.name, s.status,
+                   (SELECT count(*) FROM tessera.deliveries d WHERE d.subscription_id = s.id
+                       AND d.status = 'delivered' AND d.delivered_at > now() - make_interval(secs => \(seconds)))::int8,
+                   (SELECT count(*) FROM tessera.deliveries d JOIN tessera.delivery_attempts a ON a.delivery_id = d.id
+                       WHERE d.subscription_id = s.id AND a.started_at > now() - make_interval(secs => \(seconds))
+                       AND (a.status_code IS NULL OR a.status_code NOT BETWEEN 200 AND 299))::int8,
+                   (SELECT count(*) FROM tessera.deliveries d WHERE d.subscription_id = s.id
+                       AND d.status IN ('pending', 'delivering'))::int8,
+                   (SELECT count(*) FROM tessera.deliveries d WHERE d.subscription_id = s.id AND d.status = 'dead')::int8,
+                   coalesce((SELECT extract(epoch FROM now() - min(d.created_at)) FROM tessera.deliveries d
+                       WHERE d.subscription_id = s.id AND d.status IN ('pending', 'delivering')), 0)::float8
+            FROM tessera.subscriptions s WHERE s.tenant = \(tenant) ORDER BY s.name
+            """,
+            logger: logger
+        )
+        var out: [SubscriptionActivity] = []
+        for try await (id, name, status, delivered, failed, pending, dead, oldest) in rows.decode(
+            (UUID, String, String, Int, Int, Int, Int, Double).self
+        ) {
+            out.append(
+                SubscriptionActivity(
+                    id: id,
+                    name: name,
+                    status: status,
+                    delivered: delivered,
+                    failedAttempts: failed,
+                    pending: pending,
+                    deadLetters: dead,
+                    oldestUndeliveredSeconds: oldest
+                )
+            )
+        }
+        return out
+    }
+
+    /// A stored payload of one of the tenant's deliveries.
+    public struct StoredPayload: Sendable {
+        public var subscriptionID: UUID
+        public var eventType: String
+        public var createdAt: Date
+        public var payload: [UInt8]
+        public var contentType: String
+        public var contentEncoding: String?
+    }
+
+    /// The payloads of the tenant's deliveries created in the last `seconds`, newest first, at most `limit`.
+    public func recentPayloads(tenant: String, seconds: Int, limit: Int) async throws -> [StoredPayload] {
+        let rows = try await client.query(
+            """
+            SELECT d.subscription_id, d.event_type, d.created_at, d.payload, d.content_type, d.content_encoding
+            FROM tessera.deliveries d JOIN tessera.subscriptions s ON s.id = d.subscription_id
+            WHERE s.tenant = \(tenant) AND d.created_at > now() - make_interval(secs => \(seconds))
+            ORDER BY d.created_at DESC LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var out: [StoredPayload] = []
+        for try await (subscription, type, created, payload, contentType, encoding) in rows.decode(
+            (UUID, String, Date, ByteBuffer, String, String?).self
+        ) {
+            out.append(
+                StoredPayload(
+                    subscriptionID: subscription,
+                    eventType: type,
+                    createdAt: created,
+                    payload: Array(buffer: payload),
+                    contentType: contentType,
+                    contentEncoding: encoding
+                )
+            )
+        }
+        return out
+    }
+
     /// Requeues one dead letter.
     /// - Throws: ``StoreError`` `.notFound`, or `.conflict` when the delivery is not dead.
     public func retryDeadLetter(tenant: String, id: Int64) async throws -> DeliveryRecord {

@@ -138,6 +138,9 @@ public struct ClaimedDelivery: Sendable {
     public var early = false
     /// Early probes of it that failed: attempts that do not count against its retry schedule.
     public var earlyProbes = 0
+    /// When its oldest change was captured (seconds since 1970; its creation when it has no window):
+    /// where `tessera_delivery_latency_seconds` starts.
+    public var firstChangeAt: Double = 0
 
     /// The attempt number the retry schedule reads: failed early probes do not count.
     public var scheduledAttempt: Int { max(1, attempt - earlyProbes) }
@@ -284,16 +287,18 @@ public enum DeliveryQueue {
             ))
             RETURNING d.id, d.event_id::text, d.subscription_id::text, d.payload, d.content_type, d.content_encoding,
                       d.output, d.attempts, extract(epoch FROM d.claimed_at)::float8, d.next_attempt_at > now(),
-                      d.early_probes
+                      d.early_probes, extract(epoch FROM coalesce(d.window_start, d.created_at))::float8
             """,
             logger: logger
         )
         var claimed: [ClaimedDelivery] = []
         for try await (
             id, eventID, subscriptionID, payload, contentType, contentEncoding, output, attempts, claimedAt, early,
-            earlyProbes
+            earlyProbes, firstChangeAt
         )
-            in rows.decode((Int64, String, String, ByteBuffer, String, String?, String, Int, Double, Bool, Int).self)
+            in rows.decode(
+                (Int64, String, String, ByteBuffer, String, String?, String, Int, Double, Bool, Int, Double).self
+            )
         {
             claimed.append(
                 ClaimedDelivery(
@@ -307,11 +312,50 @@ public enum DeliveryQueue {
                     attempt: attempts,
                     claimedAt: claimedAt,
                     early: early,
-                    earlyProbes: earlyProbes
+                    earlyProbes: earlyProbes,
+                    firstChangeAt: firstChangeAt
                 )
             )
         }
         return claimed
+    }
+
+    /// The deliveries of one subscription and output in one status, for the metrics.
+    public struct StatusCount: Sendable, Hashable {
+        public var subscriptionID: String
+        public var output: String
+        /// `pending`, `delivering`, `delivered` or `dead` (dead letters).
+        public var status: String
+        public var count: Int
+        /// Seconds since the oldest of them was created (for `pending` and `delivering`: the lag).
+        public var oldestAgeSeconds: Double
+    }
+
+    /// Every (subscription, output, status) that has deliveries.
+    public static func statusCounts(on connection: PostgresConnection, logger: Logger) async throws -> [StatusCount] {
+        let rows = try await connection.query(
+            """
+            SELECT subscription_id::text, output, status, count(*)::int8,
+                   extract(epoch FROM now() - min(created_at))::float8
+            FROM tessera.deliveries GROUP BY 1, 2, 3
+            """,
+            logger: logger
+        )
+        var result: [StatusCount] = []
+        for try await (subscription, output, status, count, age) in rows.decode(
+            (String, String, String, Int, Double).self
+        ) {
+            result.append(
+                StatusCount(
+                    subscriptionID: subscription,
+                    output: output,
+                    status: status,
+                    count: count,
+                    oldestAgeSeconds: age
+                )
+            )
+        }
+        return result
     }
 
     /// Makes the waiting retries of `subscriptions` due now (their endpoint answers again after its

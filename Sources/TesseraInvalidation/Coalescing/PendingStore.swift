@@ -105,6 +105,18 @@ public enum PendingStore {
         return nil
     }
 
+    /// The open windows and the age in seconds of the oldest (from its first change), for the metrics.
+    public static func openWindows(on connection: PostgresConnection, logger: Logger) async throws
+        -> (count: Int, oldestAgeSeconds: Double?)
+    {
+        let rows = try await connection.query(
+            "SELECT count(*)::int8, extract(epoch FROM now() - min(first_change_at))::float8 FROM tessera.pending",
+            logger: logger
+        )
+        for try await (count, age) in rows.decode((Int, Double?).self) { return (count, age) }
+        return (0, nil)
+    }
+
     /// Deletes a window (closed, or of a subscription or layer that is gone).
     public static func delete(subscriptionID: String, layer: String, on connection: PostgresConnection, logger: Logger)
         async throws

@@ -56,9 +56,10 @@ import Testing
                 let window = arrived.first { $0.uri == "/window" && $0.receivedAt > committed }
                 let soon = try #require(now).receivedAt - committed
                 let due = try #require(window).receivedAt - committed
-                // Generous bounds (a loaded CI machine): far below any poll interval, and never before the window.
-                #expect(soon < .milliseconds(1500), "window 0: \(soon)")
-                #expect(due >= .milliseconds(390) && due < .milliseconds(1900), "window 400 ms: \(due)")
+                // Bounds for a loaded 2-core CI machine (other suites, a headless browser, run beside this one):
+                // far below the 60 s polls, so only the wake-ups can explain it, and never before the window.
+                #expect(soon < .seconds(5), "window 0: \(soon)")
+                #expect(due >= .milliseconds(390) && due < .seconds(5), "window 400 ms: \(due)")
             }
         }
     }

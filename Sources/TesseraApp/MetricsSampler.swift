@@ -39,7 +39,7 @@ public struct MetricsSampler: Service {
                         try await Sample.read(on: conn, logger: logger)
                     }
                     gauges.publish(sample.values + process.values)
-                    Gauge(label: "tessera_metrics_sample_seconds").record((clock.now - started).seconds)
+                    Gauge(label: "tessera_metrics_sample_seconds").record((clock.now - started).inSeconds)
                 } catch {
                     if Task.isCancelled { break }
                     Counter(label: "tessera_metrics_sample_failures_total").increment()
@@ -184,8 +184,4 @@ extension ProcessStatistics {
             ("process_threads", threads),
         ].compactMap { name, value in value.map { GaugeValue(name, $0) } }
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

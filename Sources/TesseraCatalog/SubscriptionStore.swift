@@ -204,7 +204,7 @@ public struct SubscriptionStore: Sendable {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Rotation? {
-        let overlapSeconds = Double(overlap.components.seconds) + Double(overlap.components.attoseconds) / 1e18
+        let overlapSeconds = overlap.inSeconds
         let rows = try await connection.query(
             """
             WITH sub AS (

@@ -157,17 +157,6 @@ public struct WindowFlusher: Service {
         return report
     }
 
-    /// The delivery rows of one closed window: its payloads, encoded as the subscription asks.
-    static func deliveries(of row: PendingStore.Row, layer: Layer, subscription: Subscription) throws
-        -> [OutgoingDelivery]
-    {
-        try deliveries(
-            of: invalidations(of: row, layer: layer, subscription: subscription),
-            row: row,
-            subscription: subscription
-        )
-    }
-
     static func invalidations(of row: PendingStore.Row, layer: Layer, subscription: Subscription) -> [TileInvalidation]
     {
         WindowPayloads.invalidations(
@@ -178,6 +167,7 @@ public struct WindowFlusher: Service {
         )
     }
 
+    /// The delivery rows of one closed window's payloads, encoded as the subscription asks.
     static func deliveries(of events: [TileInvalidation], row: PendingStore.Row, subscription: Subscription) throws
         -> [OutgoingDelivery]
     {

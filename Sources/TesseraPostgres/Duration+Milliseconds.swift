@@ -4,4 +4,7 @@ extension Duration {
     public var wholeMilliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
+
+    /// In seconds, as a floating-point number (rates, metrics, SQL intervals).
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -1,3 +1,5 @@
+import TesseraPostgres
+
 /// A token bucket: `ratePerMinute` tokens a minute, holding at most `capacity` (the burst).
 /// Pure: the time is passed in.
 public struct TokenBucket: Sendable, Hashable {
@@ -39,7 +41,7 @@ public struct TokenBucket: Sendable, Hashable {
     private mutating func refill(now: ContinuousClock.Instant) {
         guard now > updatedAt else { return }
         let elapsed = updatedAt.duration(to: now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         tokens = min(capacity, tokens + seconds * Double(ratePerMinute) / 60)
         updatedAt = now
     }

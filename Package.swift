@@ -8,9 +8,11 @@ let package = Package(
         .executable(name: "tessera", targets: ["tessera"]),
         .library(name: "TesseraGeometry", targets: ["TesseraGeometry"]),
         .library(name: "TesseraGrids", targets: ["TesseraGrids"]),
-        // For the fuzzers of benchmarks/fuzz (their own package): the readers of configuration and API bodies.
+        // For the fuzzers of benchmarks/fuzz (their own package): the readers of configuration, API
+        // bodies and stored payloads.
         .library(name: "TesseraCatalog", targets: ["TesseraCatalog"]),
         .library(name: "TesseraDelivery", targets: ["TesseraDelivery"]),
+        .library(name: "TesseraInvalidation", targets: ["TesseraInvalidation"]),
         .library(name: "TesseraServer", targets: ["TesseraServer"]),
         .library(name: "TesseraApp", targets: ["TesseraApp"]),
     ],

@@ -22,7 +22,8 @@ public func buildRouter(
 ) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ProblemMiddleware())
+    let allowed = AllowedMethods()
+    router.add(middleware: ProblemMiddleware(allowed: allowed))
     router.get("/") { _, _ in
         Response(
             status: .ok,
@@ -75,6 +76,7 @@ public func buildRouter(
         health: health,
         logger: logger
     ).addRoutes(to: v1)
+    allowed.record(router.routes)
     return router
 }
 

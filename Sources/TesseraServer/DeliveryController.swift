@@ -129,6 +129,13 @@ struct DeliveryController: Sendable {
         let tenant = try context.requireTenant()
         let id = try context.parameters.subscriptionID()
         var reader = try await RequestReader.body(of: request, limit: configuration.maxBodyBytes)
+        let (from, to) = try Self.replayWindow(&reader)
+        let n = try await deliveries.replay(tenant: tenant, subscription: id, from: from, to: to)
+        return .json(.object([("requeued", .int(n))]), status: .accepted)
+    }
+
+    /// A replay body's `{"from": …, "to": …}`: both required, RFC 3339, `from` before `to`.
+    static func replayWindow(_ reader: inout RequestReader) throws -> (from: Date, to: Date) {
         reader.refuseUnknown(["from", "to"])
         reader.require("from")
         reader.require("to")
@@ -137,7 +144,6 @@ struct DeliveryController: Sendable {
         if let from, let to, from >= to { reader.refuse("to", "must be later than from") }
         try reader.finish()
         guard let from, let to else { throw Problem.malformed(field: "from", "is required") }
-        let n = try await deliveries.replay(tenant: tenant, subscription: id, from: from, to: to)
-        return .json(.object([("requeued", .int(n))]), status: .accepted)
+        return (from, to)
     }
 }

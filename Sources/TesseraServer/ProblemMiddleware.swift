@@ -5,8 +5,12 @@ import TesseraDelivery
 
 /// Renders every error as problem+json: ``Problem`` as it is, ``StoreError`` by its code,
 /// Hummingbird's errors with their status, and anything else as a logged 500 that reveals nothing.
+/// A request no route matched is a 405 with `Allow` when its path is routed for other methods
+/// (`allowed`), a 404 otherwise.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
+
+    var allowed: AllowedMethods
 
     func handle(
         _ request: Request,
@@ -16,14 +20,33 @@ struct ProblemMiddleware: RouterMiddleware {
         do {
             let response = try await next(request, context)
             if response.status == .notFound, response.headers[.contentType] == nil {
-                return try Problem.notFound("no such endpoint: \(request.method) \(request.uri.path)")
-                    .response(from: request, context: context)
+                return try unrouted(request).response(from: request, context: context)
             }
             return response
+        } catch let error as HTTPError where error.status == .notFound {
+            // The router throws this when no route matched; a handler throws Problem.notFound instead.
+            return try unrouted(request).response(from: request, context: context)
         } catch {
             return try Self.problem(for: error, request: request, context: context)
                 .response(from: request, context: context)
         }
+    }
+
+    /// The answer to a request no route took: 405 with `Allow` when routes have its path for other
+    /// methods, 404 when none has it.
+    func unrouted(_ request: Request) -> Problem {
+        let methods = allowed.methods(for: request.uri.path)
+        guard !methods.isEmpty, !methods.contains(request.method.rawValue) else {
+            return Problem.notFound("no such endpoint: \(request.method) \(request.uri.path)")
+        }
+        var problem = Problem(
+            .methodNotAllowed,
+            type: "method-not-allowed",
+            title: "Method not allowed",
+            detail: "\(request.uri.path) answers \(methods.joined(separator: ", ")), not \(request.method)"
+        )
+        problem.headers[.allow] = methods.joined(separator: ", ")
+        return problem
     }
 
     static func problem(for error: any Error, request: Request, context: Context) -> Problem {

@@ -99,4 +99,26 @@ import Testing
         #expect(set.count > 800_000 && numbers.count < 3_000)
         #expect(try SpanCodec.decode(numbers, zoom: 14) == set)
     }
+
+    /// The stored-payload reader behind the status page lists only tiles of a zoom's grid: a z/x/y
+    /// line past zoom 30 or outside 2^(z+1) columns is refused, not drawn (found by fuzz-payload).
+    @Test func listedTilesRefusesZXYLinesOutsideTheGrid() throws {
+        let ok = try TileInvalidation.listedTiles(
+            payload: Array("3/7/7\n0/1/0\n".utf8),
+            contentType: PayloadFormat.zxy.contentType,
+            contentEncoding: nil,
+            limit: 10
+        )
+        #expect(ok.tiles == [Tile(z: 3, x: 7, y: 7), Tile(z: 0, x: 1, y: 0)])
+        for line in ["99/0/0", "3/16/0", "3/0/16", "31/0/0", "1/9223372036854775807/0"] {
+            #expect(throws: PayloadError.self, "\(line)") {
+                try TileInvalidation.listedTiles(
+                    payload: Array(line.utf8),
+                    contentType: PayloadFormat.zxy.contentType,
+                    contentEncoding: nil,
+                    limit: 10
+                )
+            }
+        }
+    }
 }

@@ -66,6 +66,30 @@ import Testing
         }
     }
 
+    /// A routed path asked with a method it does not have is a 405 naming the methods it has (what
+    /// schemathesis' unsupported-method check asks for); an unrouted path stays a 404.
+    @Test func aWrongMethodOnAKnownPathIs405WithAllow() async throws {
+        try await APIHarness.with { h in
+            let cases: [(HTTPRequest.Method, String, String)] = [
+                (.put, "/v1/subscriptions", "GET, POST"),
+                (.post, "/v1/subscriptions/0b7c4b0e-5d2f-4a36-9a5e-0c6f5f1f2a10", "DELETE, GET, PATCH"),
+                (.get, "/v1/subscriptions/0b7c4b0e-5d2f-4a36-9a5e-0c6f5f1f2a10/rotate-secret", "POST"),
+                (.delete, "/openapi.json", "GET"),
+                (.post, "/health", "GET"),
+            ]
+            for (method, uri, allow) in cases {
+                let r = try await h.call(method, uri, key: h.alpha)
+                #expect(r.status == .methodNotAllowed, "\(method) \(uri)")
+                #expect(r.headers[.allow] == allow, "\(method) \(uri)")
+                #expect(r.headers[.contentType] == "application/problem+json")
+                #expect(try r.json()["type"]?.string == "urn:tessera:problem:method-not-allowed")
+            }
+            for uri in ["/v1/nothing", "/v1/subscriptions/a/b/c", "/v1"] {
+                #expect(try await h.call(.get, uri, key: h.alpha).status == .notFound, "\(uri)")
+            }
+        }
+    }
+
     @Test func thePageIsPublicAndItsDataNeedAKey() async throws {
         try await APIHarness.with { h in
             let page = try await h.call(.get, "/", key: nil)

@@ -263,7 +263,7 @@ struct ValidationTests {
                 ("/v1/subscriptions?cursor=YQBi", .get, 400),  // "a\0b"
                 ("/v1/subscriptions/\(UUID().uuidString)/deliveries?status=lost", .get, 400),
                 ("/v1/nothing-here", .get, 404),
-                ("/v1/subscriptions", .put, 404),
+                ("/v1/subscriptions", .put, 405),
             ]
             for (uri, method, status) in uris {
                 let r = try await h.call(method, uri, key: h.alpha)

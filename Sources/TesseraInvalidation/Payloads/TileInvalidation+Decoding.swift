@@ -42,11 +42,12 @@ extension TileInvalidation {
         }
         if contentType.hasPrefix("text/plain") {
             for line in raw.split(separator: UInt8(ascii: "\n")) where tiles.count < limit {
-                do {
-                    tiles.append(try Tile(parsing: String(decoding: line, as: UTF8.self)))
-                } catch {
+                guard let tile = try? Tile(parsing: String(decoding: line, as: UTF8.self)), tile.z <= 30,
+                    tile.x >> (tile.z + 1) == 0, tile.y >> (tile.z + 1) == 0
+                else {
                     throw PayloadError(message: "not a z/x/y line: \(String(decoding: line.prefix(40), as: UTF8.self))")
                 }
+                tiles.append(tile)
             }
             return (nil, tiles)
         }

@@ -230,6 +230,11 @@ extension SubscriptionDefinition {
                 reader.refuse("filter", "must be a GeoJSON Polygon or MultiPolygon geometry, or a bbox array")
                 return nil
             }
+            // An empty polygon is valid GEOS but covers nothing: as a filter it would drop every change.
+            if g.isEmpty {
+                reader.refuse("filter", "is an empty \(g.typeName); a filter must cover some area")
+                return nil
+            }
             let issues = GeometryValidator().validate(g)
             if let issue = issues.first {
                 let at = issue.path.isEmpty ? "" : " at \(issue.path)"

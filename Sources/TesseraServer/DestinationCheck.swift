@@ -22,7 +22,8 @@ struct DestinationCheck: Sendable {
         do {
             url = try policy.checkURL(text)
         } catch {
-            throw Problem.invalid(field: field, error.description)
+            // The field is named once, by the problem: "url: scheme must be http or https".
+            throw Problem.invalid(field: field, error.code == .invalidURL ? error.reason : error.description)
         }
         guard url.address == nil else { return url }  // an IP literal: checkURL checked it
         let host = url.host

@@ -15,8 +15,13 @@ enum Timestamp {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
-    /// Reads `2026-11-23T18:04:59Z`, with or without fractional seconds, with `Z` or an offset.
+    /// Reads `2026-11-23T18:04:59Z`, with or without fractional seconds, with `Z` or an offset; `t`
+    /// and `z` may be lower case (RFC 3339 §5.6).
     static func parse(_ text: String) -> Date? {
+        let text = String(
+            decoding: text.utf8.map { $0 == UInt8(ascii: "t") || $0 == UInt8(ascii: "z") ? $0 - 32 : $0 },
+            as: UTF8.self
+        )
         let withFraction = ISO8601DateFormatter()
         withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let d = withFraction.date(from: text) { return d }

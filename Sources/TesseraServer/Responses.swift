@@ -67,7 +67,9 @@ extension Parameters {
     /// The `{id}` of a delivery.
     func deliveryID() throws -> Int64 {
         let text = self.get("id") ?? ""
-        guard let id = Int64(text), id > 0 else { throw Problem.notFound("delivery \(text) not found") }
+        // Digits only: the id as the API writes it ("+1" or "01" name no delivery).
+        guard text.first != "0", text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let id = Int64(text), id > 0
+        else { throw Problem.notFound("delivery \(text) not found") }
         return id
     }
 }

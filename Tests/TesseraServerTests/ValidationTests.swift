@@ -94,6 +94,20 @@ struct ValidationTests {
         ),
         Case(label: "filter is a string", body: "{\(base), \"filter\": \"alps\"}", status: 400, field: "filter"),
         Case(
+            label: "filter an empty Polygon",
+            body:
+                #"{"name": "n", "url": "http://93.184.215.14/", "layers": ["roads"], "filter": {"type": "Polygon", "coordinates": []}}"#,
+            status: 422,
+            field: "filter"
+        ),
+        Case(
+            label: "filter an empty MultiPolygon",
+            body:
+                #"{"name": "n", "url": "http://93.184.215.14/", "layers": ["roads"], "filter": {"type": "MultiPolygon", "coordinates": [[]]}}"#,
+            status: 422,
+            field: "filter"
+        ),
+        Case(
             label: "url ftp",
             body: #"{"name": "n", "url": "ftp://93.184.215.14/x", "layers": ["roads"]}"#,
             status: 422,
@@ -194,6 +208,12 @@ struct ValidationTests {
                 } else {
                     #expect(fields.contains(c.field), "\(c.label): fields \(fields) in \(String(buffer: r.body))")
                 }
+                // The problem names the field; its reason does not say it again ("url: url: …").
+                for e in problem["errors"]?.array ?? [] {
+                    if let field = e["field"]?.string, !field.isEmpty, let reason = e["reason"]?.string {
+                        #expect(!reason.hasPrefix("\(field):"), "\(c.label): \(reason)")
+                    }
+                }
             }
             #expect(try await h.db.int("SELECT count(*) FROM tessera.subscriptions") == 0)
         }
@@ -244,6 +264,53 @@ struct ValidationTests {
             let r2 = try await h.call(.patch, "/v1/subscriptions/\(id)", key: h.alpha, json: #"{"timeout_ms": 61000}"#)
             #expect(r2.status == .unprocessableContent)
             #expect(try await h.db.column("SELECT timeout_ms FROM tessera.subscriptions") == ["30000"])
+        }
+    }
+
+    @Test("RFC 3339 timestamps may write t and z in lower case")
+    func lowerCaseTimestamps() async throws {
+        try await APIHarness.with { h in
+            let r = try await h.call(.get, "/v1/dead-letters?since=2026-01-31t12:00:00z", key: h.alpha)
+            #expect(r.status == .ok, "\(String(buffer: r.body))")
+            let id = try await h.createSubscription(key: h.alpha, name: "n")["id"]!.string!
+            let replay = try await h.call(
+                .post,
+                "/v1/subscriptions/\(id)/replay",
+                key: h.alpha,
+                json: #"{"from": "2026-01-31t12:00:00.5z", "to": "2026-01-31T13:00:00+01:00"}"#
+            )
+            // 13:00+01:00 is 12:00Z, before 12:00:00.5Z: read as times, not as text.
+            #expect(replay.status == .unprocessableContent, "\(String(buffer: replay.body))")
+            #expect(try replay.json()["errors"]?.array?.first?["field"]?.string == "to")
+            let ok = try await h.call(
+                .post,
+                "/v1/subscriptions/\(id)/replay",
+                key: h.alpha,
+                json: #"{"from": "2026-01-31t12:00:00z", "to": "2026-01-31t12:00:01Z"}"#
+            )
+            #expect(ok.status == .accepted, "\(String(buffer: ok.body))")
+            #expect(
+                try await h.call(.get, "/v1/dead-letters?since=2026-01-31x12:00:00z", key: h.alpha).status
+                    == .badRequest
+            )
+        }
+    }
+
+    @Test("a delivery id is its digits as the API writes them")
+    func deliveryIDsAreExact() async throws {
+        try await APIHarness.with { h in
+            let sub = try await h.createSubscription(key: h.alpha, name: "n")["id"]!.string!
+            try await h.db.execute(
+                """
+                INSERT INTO tessera.deliveries (event_id, subscription_id, event_type, payload, content_type)
+                VALUES (gen_random_uuid(), '\(sub)', 'tiles.invalidated', convert_to('0/0/0', 'UTF8'), 'text/plain')
+                """
+            )
+            let id = try await h.db.int("SELECT max(id) FROM tessera.deliveries")
+            #expect(try await h.call(.get, "/v1/deliveries/\(id)", key: h.alpha).status == .ok)
+            for text in ["+\(id)", "0\(id)", "\(id)%20", "%2B\(id)"] {
+                #expect(try await h.call(.get, "/v1/deliveries/\(text)", key: h.alpha).status == .notFound, "\(text)")
+            }
         }
     }
 

@@ -157,6 +157,28 @@ extension DeliveryDecision: Comparable {
         #expect(breaker.permission(now: later) == .allowed)
     }
 
+    /// A 429 says the endpoint is up but busy: while closed it is no failure; answering a probe it
+    /// neither closes the breaker (the backlog would then flood a throttling receiver) nor reopens it.
+    @Test func aThrottledProbeLeavesTheBreakerHalfOpen() {
+        var breaker = CircuitBreaker(configuration: configuration)
+        breaker.record(failed: true, now: start)
+        for i in 1..<4 { breaker.recordThrottled(now: start + .milliseconds(i)) }
+        #expect(breaker.state == .closed)  // 1 failure of 4: throttled answers are no failures
+        for i in 4..<6 { breaker.record(failed: true, now: start + .milliseconds(i)) }  // 3 of 6
+        #expect(breaker.state == .open(until: start + .milliseconds(5) + .seconds(5)))
+        let probe = start + .seconds(6)
+        for n in 0..<3 {
+            #expect(breaker.permission(now: probe + .seconds(n)) == .probe)
+            breaker.recordThrottled(now: probe + .seconds(n))
+            #expect(breaker.state == .halfOpen(probeInFlight: false, successes: 0))
+        }
+        #expect(breaker.permission(now: probe + .seconds(3)) == .probe)
+        breaker.record(failed: false, now: probe + .seconds(3))
+        #expect(breaker.permission(now: probe + .seconds(3)) == .probe)
+        breaker.record(failed: false, now: probe + .seconds(3))
+        #expect(breaker.state == .closed)
+    }
+
     @Test func aFailedProbeReopensForLonger() {
         var breaker = CircuitBreaker(configuration: configuration)
         for i in 0..<4 { breaker.record(failed: true, now: start + .milliseconds(i)) }

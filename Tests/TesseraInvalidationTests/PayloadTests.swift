@@ -1,3 +1,4 @@
+import Foundation
 import TesseraCatalog
 import TesseraDelivery
 import TesseraGeometry
@@ -87,6 +88,41 @@ import Testing
         #expect(throws: CompressionError.self) {
             try PayloadCompression.zstd.decompress(PayloadCompression.zstd.compress(big), limit: 1000)
         }
+    }
+
+    /// fuzz-payload's inputs (`benchmarks/fuzz/corpus/payload` and any crash kept in `regressions/`),
+    /// byte 0 choosing the content type and encoding as in the fuzzer: each is read or refused, and
+    /// what is read lists the seeds' tiles inside their grid.
+    @Test func fuzzPayloadInputsAreReadOrRefused() throws {
+        let fuzz = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("benchmarks/fuzz")
+        let types = [PayloadFormat.protobuf, .json, .zxy].map(\.contentType) + ["application/octet-stream"]
+        let encodings: [String?] = [nil, "gzip", "zstd", "br"]
+        var read = 0
+        var seen = 0
+        for folder in ["corpus/payload", "regressions/payload"] {
+            let dir = fuzz.appendingPathComponent(folder)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.sorted() ?? [] {
+                let bytes = Array(try Data(contentsOf: dir.appendingPathComponent(name)))
+                guard let selector = bytes.first else { continue }
+                seen += 1
+                guard
+                    let listed = try? TileInvalidation.listedTiles(
+                        payload: Array(bytes.dropFirst()),
+                        contentType: types[Int(selector & 3)],
+                        contentEncoding: encodings[Int((selector >> 2) & 3)],
+                        limit: 4096
+                    )
+                else { continue }
+                read += 1
+                #expect(!listed.tiles.isEmpty, "\(folder)/\(name)")
+                for t in listed.tiles {
+                    #expect((0...30).contains(t.z) && t.x >> (t.z + 1) == 0 && t.y >> (t.z + 1) == 0, "\(name): \(t)")
+                }
+            }
+        }
+        #expect(seen >= 10)
+        #expect(read > 0 && read < seen, "the seeds hold both readable and unreadable payloads")
     }
 
     @Test func spanCodecIsCompactForAreas() throws {

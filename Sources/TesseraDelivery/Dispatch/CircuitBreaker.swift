@@ -91,6 +91,18 @@ public struct CircuitBreaker: Sendable {
         }
     }
 
+    /// Reports a request that was allowed and answered "slow down" (429): the endpoint is up, so it
+    /// counts as no failure while closed, but it proves nothing about the endpoint's health, so a
+    /// probe answered so neither closes the breaker nor reopens it: the probe is over, and the next
+    /// one (after the pause the answer asked for) decides.
+    public mutating func recordThrottled(now: ContinuousClock.Instant) {
+        if case .halfOpen(_, let successes) = state {
+            state = .halfOpen(probeInFlight: false, successes: successes)
+        } else {
+            record(failed: false, now: now)
+        }
+    }
+
     /// Reports the outcome of a request that was allowed.
     public mutating func record(failed: Bool, now: ContinuousClock.Instant) {
         switch state {

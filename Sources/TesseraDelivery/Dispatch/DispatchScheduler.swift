@@ -180,7 +180,7 @@ public struct DispatchScheduler: Sendable {
             endpoint.breaker.record(failed: false, now: now)
             endpoint.limit = min(configuration.endpointConcurrency, endpoint.limit + 1)
         case .slowDown(let retryAfter):
-            endpoint.breaker.record(failed: false, now: now)
+            endpoint.breaker.recordThrottled(now: now)
             endpoint.limit = max(1, min(endpoint.limit, endpoint.inFlight + 1) / 2)
             if let retryAfter, retryAfter > .zero {
                 let until = now + min(retryAfter, configuration.maximumPause)

@@ -1,0 +1,2 @@
+// Only a header: a C target needs one source file.
+#include "FuzzSupport.h"

@@ -9,6 +9,9 @@ import TesseraGrids
 ///   and every descendant down to that zoom"); one event.
 /// - `split`: the tiles are cut, zoom by zoom and row by row, into events of at most
 ///   `maxTiles` tiles each, numbered `part` of `parts`, sharing the window's metadata.
+/// `zxy` payloads are always split, whatever `rollup` says: a `z/x/y` line cannot say "and every
+/// descendant", and a consumer that purges exactly the lines it reads (mod_tile's
+/// `render_expired`, tegola's tile-list purge) would keep serving the stale descendants.
 /// A TRUNCATE window lists, for each zoom of the layer, the whole zoom-0 matrix rolled up
 /// from that zoom: everything is stale.
 public enum WindowPayloads {
@@ -47,7 +50,8 @@ public enum WindowPayloads {
         let total = zooms.reduce(0) { $0 + $1.tiles.count }
         let maxTiles = subscription.settings.maxTiles
         guard total > maxTiles else { return [event(zooms, part: 1, parts: 1)] }
-        switch subscription.settings.rollUp {
+        let mode = subscription.settings.format == .zxy ? .split : subscription.settings.rollUp
+        switch mode {
         case .parents:
             return [event(rolledUp(zooms, maxTiles: maxTiles), part: 1, parts: 1)]
         case .split:

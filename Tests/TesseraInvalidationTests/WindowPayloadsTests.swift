@@ -9,8 +9,9 @@ import Testing
 @Suite struct WindowPayloadsTests {
     let layer = Layer(name: "roads", tileMatrixSet: .webMercatorQuad, zooms: 10...14, buffer: .none)
 
-    func subscription(maxTiles: Int, rollUp: RollUp) -> Subscription {
+    func subscription(maxTiles: Int, rollUp: RollUp, format: PayloadFormat = .json) -> Subscription {
         var settings = SubscriptionDefinition(name: "n", url: "https://cache.example.com/", layers: ["roads"])
+        settings.format = format
         settings.debounceMilliseconds = 0
         settings.maxDelayMilliseconds = 0
         settings.maxTiles = maxTiles
@@ -89,6 +90,37 @@ import Testing
             for z in e.zooms { for t in z.tiles { #expect(seen[z.tiles.zoom, default: []].insert(t).inserted) } }
         }
         for (zoom, set) in w.zooms { #expect(seen[zoom]?.count == set.count) }
+    }
+
+    /// A z/x/y line stands for itself only: over the cap, a `zxy` subscription gets every tile, in
+    /// parts, even with `rollup: parents`; no line is a rolled-up ancestor.
+    @Test func zxyIsSplitNotRolledUp() throws {
+        let w = try window()
+        var n = 0
+        let events = WindowPayloads.invalidations(
+            window: w,
+            layer: layer,
+            subscription: subscription(maxTiles: 100, rollUp: .parents, format: .zxy),
+            newEventID: {
+                n += 1
+                return "e\(n)"
+            }
+        )
+        let total = w.zooms.values.reduce(0) { $0 + $1.count }
+        #expect(total > 100)
+        #expect(events.count == (total + 99) / 100)
+        #expect(events.allSatisfy { $0.zooms.allSatisfy { $0.rolledUpFrom == nil } })
+        var lines: Set<String> = []
+        for e in events { lines.formUnion(e.zxyText().split(separator: "\n").map(String.init)) }
+        #expect(lines == Set(w.zooms.values.flatMap { $0.map(\.description) }))
+        // JSON and Protobuf can say "and every descendant": they still roll up.
+        let json = WindowPayloads.invalidations(
+            window: w,
+            layer: layer,
+            subscription: subscription(maxTiles: 100, rollUp: .parents, format: .json),
+            newEventID: { "e" }
+        )
+        #expect(json.count == 1 && json[0].zooms.contains { $0.rolledUpFrom != nil })
     }
 
     @Test func truncateMeansEverythingAtEveryZoom() throws {

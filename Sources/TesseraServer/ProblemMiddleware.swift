@@ -23,9 +23,9 @@ struct ProblemMiddleware: RouterMiddleware {
                 return try unrouted(request).response(from: request, context: context)
             }
             return response
-        } catch let error as HTTPError where error.status == .notFound {
-            // The router throws this when no route matched; a handler throws Problem.notFound instead.
-            return try unrouted(request).response(from: request, context: context)
+        } catch let error as HTTPError where error.status == .notFound && methodNotAllowed(request) != nil {
+            // The router throws this when no route matched the method.
+            return try methodNotAllowed(request)!.response(from: request, context: context)
         } catch {
             return try Self.problem(for: error, request: request, context: context)
                 .response(from: request, context: context)
@@ -35,10 +35,13 @@ struct ProblemMiddleware: RouterMiddleware {
     /// The answer to a request no route took: 405 with `Allow` when routes have its path for other
     /// methods, 404 when none has it.
     func unrouted(_ request: Request) -> Problem {
+        methodNotAllowed(request) ?? Problem.notFound("no such endpoint: \(request.method) \(request.uri.path)")
+    }
+
+    /// 405 with `Allow` when routes have the request's path for other methods only; nil otherwise.
+    func methodNotAllowed(_ request: Request) -> Problem? {
         let methods = allowed.methods(for: request.uri.path)
-        guard !methods.isEmpty, !methods.contains(request.method.rawValue) else {
-            return Problem.notFound("no such endpoint: \(request.method) \(request.uri.path)")
-        }
+        guard !methods.isEmpty, !methods.contains(request.method.rawValue) else { return nil }
         var problem = Problem(
             .methodNotAllowed,
             type: "method-not-allowed",

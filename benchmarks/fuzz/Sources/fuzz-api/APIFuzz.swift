@@ -87,7 +87,5 @@ func readsBack(_ settings: SubscriptionDefinition) {
 
 @_cdecl("fuzz_api_main")
 func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    tessera_fuzz_run(argc, argv, fuzz)
 }

@@ -33,7 +33,5 @@ func roundTrip(_ object: GeoJSONObject) {
 
 @_cdecl("fuzz_geojson_main")
 func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    tessera_fuzz_run(argc, argv, fuzz)
 }

@@ -10,4 +10,9 @@
 // command line (-runs=, -dict=, corpus directories, …) and calls the callback for every input.
 int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
 
+// `<module>_main`'s whole body: libFuzzer's driver on this process's command line.
+static inline int tessera_fuzz_run(int argc, char **argv, int (*callback)(const uint8_t *data, size_t size)) {
+    return LLVMFuzzerRunDriver(&argc, &argv, callback);
+}
+
 #endif

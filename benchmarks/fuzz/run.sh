@@ -13,9 +13,13 @@
 #   TESSERA_FUZZ_ARGS       more libFuzzer options, e.g. "-max_len=65536 -jobs=2"
 #
 # New inputs go to the working corpus .work/corpus/TARGET (kept between runs, not committed), which
-# grows from corpus/TARGET (the committed seeds, only read). A crashing input is written to
-# crashes/TARGET/ (crash-*, timeout-*, oom-*); reproduce it with
+# grows from corpus/TARGET (the committed seeds) and regressions/TARGET (the inputs a fuzzer once
+# failed on), both only read. A crashing input is written to crashes/TARGET/ (crash-*, timeout-*,
+# oom-*; not committed); reproduce it with
 #   benchmarks/fuzz/.build/release/fuzz-TARGET crashes/TARGET/crash-…
+# and once it is fixed, commit it to regressions/TARGET/: the ordinary tests read both folders
+# (FuzzCorpusTests, PayloadTests.fuzzPayloadInputsAreReadOrRefused) and hold every input to the
+# target's properties.
 # The run of a target stops at its first crash; the full log is .work/TARGET.log.
 set -euo pipefail
 
@@ -60,6 +64,8 @@ for t in "${targets[@]}"; do
     log="$here/.work/$t.log"
     mkdir -p "$work" "$crashes"
     before=$(find "$crashes" -type f | wc -l)
+    seeds=("$here/corpus/$t")
+    if [ -d "$here/regressions/$t" ]; then seeds+=("$here/regressions/$t"); fi
     dict=()
     if [ -f "$here/dictionaries/$t.dict" ]; then dict=("-dict=$here/dictionaries/$t.dict"); fi
     echo "== fuzz-$t: $runs runs (log: $log)"
@@ -68,7 +74,7 @@ for t in "${targets[@]}"; do
     # shellcheck disable=SC2086
     (cd "$sandbox" && "$bin/fuzz-$t" "${dict[@]}" -runs="$runs" -max_total_time="$max_time" \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" \
-        ${TESSERA_FUZZ_ARGS:-} "$work" "$here/corpus/$t" </dev/null >"$log" 2>&1)
+        ${TESSERA_FUZZ_ARGS:-} "$work" "${seeds[@]}" </dev/null >"$log" 2>&1)
     status=$?
     set -e
     seconds=$(($(date +%s) - started))

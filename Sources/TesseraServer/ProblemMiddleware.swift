@@ -23,10 +23,11 @@ struct ProblemMiddleware: RouterMiddleware {
                 return try unrouted(request).response(from: request, context: context)
             }
             return response
-        } catch let error as HTTPError where error.status == .notFound && methodNotAllowed(request) != nil {
-            // The router throws this when no route matched the method.
-            return try methodNotAllowed(request)!.response(from: request, context: context)
         } catch {
+            // The router throws HTTPError(.notFound) when no route matched the method.
+            if let e = error as? HTTPError, e.status == .notFound, let problem = methodNotAllowed(request) {
+                return try problem.response(from: request, context: context)
+            }
             return try Self.problem(for: error, request: request, context: context)
                 .response(from: request, context: context)
         }
@@ -42,14 +43,15 @@ struct ProblemMiddleware: RouterMiddleware {
     func methodNotAllowed(_ request: Request) -> Problem? {
         let methods = allowed.methods(for: request.uri.path)
         guard !methods.isEmpty, !methods.contains(request.method.rawValue) else { return nil }
-        var problem = Problem(
-            .methodNotAllowed,
-            type: "method-not-allowed",
-            title: "Method not allowed",
-            detail: "\(request.uri.path) answers \(methods.joined(separator: ", ")), not \(request.method)"
+        var problem = Self.methodNotAllowed(
+            "\(request.uri.path) answers \(methods.joined(separator: ", ")), not \(request.method)"
         )
         problem.headers[.allow] = methods.joined(separator: ", ")
         return problem
+    }
+
+    static func methodNotAllowed(_ detail: String) -> Problem {
+        Problem(.methodNotAllowed, type: "method-not-allowed", title: "Method not allowed", detail: detail)
     }
 
     static func problem(for error: any Error, request: Request, context: Context) -> Problem {
@@ -67,12 +69,7 @@ struct ProblemMiddleware: RouterMiddleware {
             switch e.status {
             case .notFound: return .notFound(detail)
             case .methodNotAllowed:
-                return Problem(
-                    .methodNotAllowed,
-                    type: "method-not-allowed",
-                    title: "Method not allowed",
-                    detail: detail
-                )
+                return methodNotAllowed(detail)
             case .contentTooLarge:
                 return Problem(.contentTooLarge, type: "too-large", title: "Too large", detail: detail)
             default:

@@ -176,15 +176,9 @@ import Testing
     @Test func changesCommittedAfterAPostgresRestartArriveWithinSeconds() async throws {
         let receiver = try await TestReceiver.start()
         defer { Task { try? await receiver.stop() } }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-pg-\(UUID().uuidString)")
-        let port = Int.random(in: 55000...55999)
-        let env = ["TESSERA_PG_DIR": directory.path, "TESSERA_PG_PORT": "\(port)"]
-        let pg = Vectors.packageRoot + "/scripts/pg"
-        let url = try shell("\(pg) start", environment: env).trimmingCharacters(in: .whitespacesAndNewlines)
-        defer {
-            _ = try? shell("\(pg) stop", environment: env)
-            try? FileManager.default.removeItem(at: directory)
-        }
+        let pg = try ThrowawayCluster.start(packageRoot: Vectors.packageRoot)
+        defer { pg.remove() }
+        let url = pg.url
         let db = TestDatabase(name: "tessera", url: try DatabaseURL(url), logger: .init(label: "pg-restart"))
         let setup = try await db.connect()
         try await Migrator.migrate(setup, logger: db.logger)
@@ -193,7 +187,7 @@ import Testing
         let serve = ServeProcess(
             executable: CommandRunner.executable,
             configFile: try ServeResilienceTests.config(url: url, directory: FileManager.default.temporaryDirectory),
-            logFile: FileManager.default.temporaryDirectory.appendingPathComponent("serve-restart-\(port).log")
+            logFile: FileManager.default.temporaryDirectory.appendingPathComponent("serve-restart-\(pg.port).log")
         )
         try serve.start()
         defer { serve.stop() }
@@ -214,9 +208,9 @@ import Testing
             }
         }
         try await Task.sleep(for: .seconds(3))
-        _ = try shell("\(pg) stop", environment: env)
+        try pg.stop()
         try await Task.sleep(for: .seconds(2))
-        _ = try shell("\(pg) start", environment: env)
+        try pg.restart()
         try await Task.sleep(for: .seconds(6))
         stream.cancel()
         _ = await stream.value

@@ -76,17 +76,10 @@ import Testing
     }
 
     @Test func postgresStoppedMidStreamLosesNothing() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-pg-\(UUID().uuidString)")
-        let port = Int.random(in: 55000...55999)
-        let env = ["TESSERA_PG_DIR": directory.path, "TESSERA_PG_PORT": "\(port)"]
-        let pg = Vectors.packageRoot + "/scripts/pg"
-        let url = try shell("\(pg) start", environment: env)
-        defer {
-            _ = try? shell("\(pg) stop", environment: env)
-            try? FileManager.default.removeItem(at: directory)
-        }
-        let cluster = try DatabaseURL(url)
-        let db = TestDatabase(name: "tessera", url: cluster, logger: .init(label: "pg-restart"))
+        let pg = try ThrowawayCluster.start(packageRoot: Vectors.packageRoot)
+        defer { pg.remove() }
+        let url = pg.url
+        let db = TestDatabase(name: "tessera", url: try DatabaseURL(url), logger: .init(label: "pg-restart"))
         let setupConnection = try await db.connect()
         try await Migrator.migrate(setupConnection, logger: db.logger)
         try await setupConnection.close()
@@ -94,7 +87,7 @@ import Testing
         let serve = ServeProcess(
             executable: CommandRunner.executable,
             configFile: try Self.config(url: url, directory: FileManager.default.temporaryDirectory),
-            logFile: FileManager.default.temporaryDirectory.appendingPathComponent("serve-pg-\(port).log")
+            logFile: FileManager.default.temporaryDirectory.appendingPathComponent("serve-pg-\(pg.port).log")
         )
         try serve.start()
         var restarted = false
@@ -114,9 +107,9 @@ import Testing
                 continue
             }
             if i == 10 && !restarted {
-                _ = try shell("\(pg) stop", environment: env)
+                try pg.stop()
                 try await Task.sleep(for: .seconds(1))
-                _ = try shell("\(pg) start", environment: env)
+                try pg.restart()
                 restarted = true
             }
         }

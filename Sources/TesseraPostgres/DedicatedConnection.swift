@@ -42,7 +42,7 @@ public struct DedicatedConnection: ~Copyable {
                 // A connect attempt ends when cancelled (postgres-nio cancels it).
                 let opened: PostgresConnection
                 do {
-                    opened = try await withDeadline(deadline) {
+                    opened = try await withDeadline(deadline, discard: { try? await $0.close() }) {
                         try await url.connect(id: id, logger: logger)
                     }
                 } catch {
@@ -147,16 +147,22 @@ public struct DeadlineExceeded: Error, CustomStringConvertible {
 /// one that ignores cancellation and `abandon` alike cannot hold the caller past its deadline: a query
 /// in flight when PostgreSQL restarts can get neither an answer nor an error (seen in
 /// `ServeResilienceTests.postgresStoppedMidStreamLosesNothing` when the group waited for it).
+///
+/// `discard` gets a result that arrives after the caller gave up (a connection opened too late must
+/// be closed: postgres-nio traps on one released open). A result already there when the timer fires
+/// is returned, not discarded.
 public func withDeadline<T: Sendable>(
     _ deadline: Duration,
     failingWhen closed: CloseSignal? = nil,
     abandon: @escaping @Sendable () -> Void = {},
+    discard: @escaping @Sendable (T) async -> Void = { _ in },
     _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let outcome = Outcome<T>()
     let work = Task {
         do {
-            outcome.settle(.success(try await operation()))
+            let value = try await operation()
+            if !outcome.settle(.success(value)) { await discard(value) }
         } catch {
             outcome.settle(.failure(error))
         }
@@ -180,6 +186,8 @@ public func withDeadline<T: Sendable>(
             defer { group.cancelAll() }
             // The first to finish decides; `nil` is the timer's.
             guard let first = try await group.next(), let value = first else {
+                // The operation may have ended in the same instant: its result is not thrown away.
+                if let value = outcome.settledValue { return value }
                 giveUp(DeadlineExceeded(deadline: deadline))
                 throw DeadlineExceeded(deadline: deadline)
             }
@@ -199,15 +207,25 @@ final class Outcome<T: Sendable>: Sendable {
 
     private let state = Mutex(State())
 
-    /// The first call wins; later ones are ignored.
-    func settle(_ result: Result<T, any Error>) {
-        let waiter = state.withLock { state -> CheckedContinuation<T, any Error>? in
-            guard state.result == nil else { return nil }
+    /// The first call wins; later ones are ignored. Returns whether this one won.
+    @discardableResult
+    func settle(_ result: Result<T, any Error>) -> Bool {
+        let (won, waiter) = state.withLock { state -> (Bool, CheckedContinuation<T, any Error>?) in
+            guard state.result == nil else { return (false, nil) }
             state.result = result
             defer { state.waiter = nil }
-            return state.waiter
+            return (true, state.waiter)
         }
         waiter?.resume(with: result)
+        return won
+    }
+
+    /// The value, when the operation settled with one.
+    var settledValue: T? {
+        state.withLock { state in
+            if case .success(let value) = state.result { return value }
+            return nil
+        }
     }
 
     /// Waits for the settled result. From one task only.

@@ -87,7 +87,9 @@ public struct InstancePresence: Service {
                 let url = self.url
                 let logger = self.logger
                 let id = attempt
-                let c = try await withDeadline(.seconds(20)) { try await url.connect(id: id, logger: logger) }
+                let c = try await withDeadline(.seconds(20), discard: { try? await $0.close() }) {
+                    try await url.connect(id: id, logger: logger)
+                }
                 connection = c
                 let closed = Wakeup()
                 c.closeFuture.whenComplete { _ in closed.signal() }

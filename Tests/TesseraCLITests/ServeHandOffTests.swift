@@ -51,15 +51,16 @@ import Testing
                 try await db.execute(
                     "INSERT INTO spots (geom) VALUES (ST_SetSRID(ST_MakePoint(13.4 + \(i) * 0.01, 52.5), 4326))"
                 )
-                let arrived = try await receiver.waitFor(before + 2, timeout: .seconds(10))
+                let arrived = try await receiver.waitFor(before + 2, timeout: .seconds(25))
                 let now = arrived.first { $0.uri == "/now" && $0.receivedAt > committed }
                 let window = arrived.first { $0.uri == "/window" && $0.receivedAt > committed }
                 let soon = try #require(now).receivedAt - committed
                 let due = try #require(window).receivedAt - committed
                 // Bounds for a loaded 2-core CI machine (other suites, a headless browser, run beside this one):
                 // far below the 60 s polls, so only the wake-ups can explain it, and never before the window.
-                #expect(soon < .seconds(5), "window 0: \(soon)")
-                #expect(due >= .milliseconds(390) && due < .seconds(5), "window 400 ms: \(due)")
+                // (5 s was once exceeded, by 0.26 s, with the whole suite running on two cores.)
+                #expect(soon < .seconds(15), "window 0: \(soon)")
+                #expect(due >= .milliseconds(390) && due < .seconds(15), "window 400 ms: \(due)")
             }
         }
     }

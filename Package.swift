@@ -82,6 +82,7 @@ let package = Package(
                 .embedInCode("Migrations/008_partition_maps.sql"),
                 .embedInCode("Migrations/009_instances.sql"),
                 .embedInCode("Migrations/010_latency.sql"),
+                .embedInCode("Migrations/011_outputs.sql"),
             ]
         ),
         .target(
@@ -296,7 +297,7 @@ let package = Package(
         .testTarget(
             name: "TesseraCLITests",
             dependencies: [
-                "tessera", "TesseraPostgres", "TesseraTestSupport", "TesseraDatabaseTestSupport",
+                "tessera", "TesseraPostgres", "TesseraTestSupport", "TesseraDatabaseTestSupport", "TesseraDelivery",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             exclude: ["Fixtures"]

@@ -41,23 +41,8 @@ extension ServeConfiguration {
             \.metricsSampleIntervalMilliseconds,
             minimum: 100
         ),
-        Scalar(path: "allow_networks", variables: ["TESSERA_ALLOW_NETWORKS"]) {
-            (config: inout ServeConfiguration, source: Source, name: String) throws(ConfigurationError) in
-            switch source {
-            case .text(let text):
-                // Comma-separated in the environment.
-                config.allowNetworks = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                    .filter { !$0.isEmpty }
-            case .json(let value):
-                guard case .array(let items) = value else { throw wrong(name, "must be an array of strings") }
-                var blocks: [String] = []
-                for item in items {
-                    guard case .string(let s) = item else { throw wrong(name, "must be an array of strings") }
-                    blocks.append(s)
-                }
-                config.allowNetworks = blocks
-            }
-        },
+        stringList("allow_networks", ["TESSERA_ALLOW_NETWORKS"], \.allowNetworks),
+        stringList("expire_roots", ["TESSERA_EXPIRE_ROOTS"], \.expireRoots),
         integer("processor.batch_size", ["TESSERA_BATCH_SIZE"], \.batchSize),
         integer("processor.poll_interval_ms", ["TESSERA_POLL_INTERVAL_MS"], \.pollIntervalMilliseconds),
         integer("processor.flush_interval_ms", ["TESSERA_FLUSH_INTERVAL_MS"], \.flushIntervalMilliseconds),
@@ -128,6 +113,30 @@ extension ServeConfiguration {
             }
             guard let n, n >= minimum else { throw ConfigurationError("\(name) must be \(what), got \(shown)") }
             config[keyPath: field] = n
+        }
+    }
+
+    /// An array of strings, or a comma-separated variable.
+    static func stringList(
+        _ path: String,
+        _ variables: [String],
+        _ field: WritableKeyPath<ServeConfiguration, [String]> & Sendable
+    ) -> Scalar {
+        Scalar(path: path, variables: variables) {
+            (config: inout ServeConfiguration, source: Source, name: String) throws(ConfigurationError) in
+            switch source {
+            case .text(let text):
+                config[keyPath: field] = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }
+            case .json(let value):
+                guard case .array(let items) = value else { throw wrong(name, "must be an array of strings") }
+                var strings: [String] = []
+                for item in items {
+                    guard case .string(let s) = item else { throw wrong(name, "must be an array of strings") }
+                    strings.append(s)
+                }
+                config[keyPath: field] = strings
+            }
         }
     }
 

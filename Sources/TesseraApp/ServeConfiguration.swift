@@ -22,7 +22,7 @@ import TesseraGeometry
 ///   (a subscription takes every field the API takes, plus `tenant`, `secret_env` and `secret_file`)
 ///   "processor": {"batch_size": 2000, "poll_interval_ms": 2000, "flush_interval_ms": 1000},
 ///   "api": {"listen": "127.0.0.1:8088", "max_body_bytes": 1048576, "secret_rotation_overlap_s": 86400},
-///   "allow_networks": ["127.0.0.0/8", "::1"],
+///   "allow_networks": ["127.0.0.0/8", "::1"], "expire_roots": ["/var/lib/tessera/expire"],
 ///   "dispatcher": {"enabled": true, "concurrency": 512, "batch_size": 500, "poll_interval_ms": 100,
 ///                  "connections_per_host": 32, "endpoint_concurrency": 256},
 ///   "metrics": {"sample_interval_ms": 10000},
@@ -49,6 +49,9 @@ public struct ServeConfiguration: Sendable {
     /// CIDR blocks webhooks may reach although they are loopback, private, link-local, … (SSRF
     /// protection); for local development and tests. Also `TESSERA_ALLOW_NETWORKS` (comma-separated).
     public var allowNetworks: [String] = []
+    /// The directories `expire-files` subscriptions may write under; none by default (the output is
+    /// refused). Also `TESSERA_EXPIRE_ROOTS` (comma-separated).
+    public var expireRoots: [String] = []
     public var dispatcher = DispatcherSettings()
 
     public struct DispatcherSettings: Sendable {
@@ -89,15 +92,19 @@ public struct ServeConfiguration: Sendable {
         }
         let policy: AddressPolicy
         do {
-            policy = try AddressPolicy(allowing: config.allowNetworks)
+            policy = try AddressPolicy(allowing: config.allowNetworks, expireRoots: config.expireRoots)
         } catch {
             throw ConfigurationError("allow_networks: \(error.description)")
+        }
+        for root in config.expireRoots where ExpireDirectory.path(of: "file://" + root) == nil {
+            throw ConfigurationError("expire_roots: '\(root)' is not an absolute directory path")
         }
         // The URLs the file declares, as the API checks them at create (names are checked again on
         // the address connected to): a refused one would otherwise fill the dead-letter queue.
         for (i, subscription) in config.subscriptions.enumerated() {
             do {
-                try policy.checkURL(subscription.definition.url)
+                let definition = subscription.definition
+                try policy.checkDestination(output: definition.output, url: definition.url)
             } catch {
                 throw ConfigurationError("\(file ?? ""): subscriptions[\(i)].url: \(error.description)")
             }
@@ -125,7 +132,7 @@ public struct ServeConfiguration: Sendable {
             root,
             [
                 "database_url", "layers", "watch", "subscriptions", "processor", "log_level", "log_format",
-                "allow_networks", "dispatcher", "api", "metrics",
+                "allow_networks", "expire_roots", "dispatcher", "api", "metrics",
             ]
         )
         for setting in Self.scalars {

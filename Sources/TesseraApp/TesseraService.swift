@@ -65,7 +65,7 @@ public enum TesseraService {
     ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let policy: AddressPolicy
         do {
-            policy = try AddressPolicy(allowing: settings.allowNetworks)
+            policy = try AddressPolicy(allowing: settings.allowNetworks, expireRoots: settings.expireRoots)
         } catch {
             throw ConfigurationError("allow_networks: \(error.description)")
         }
@@ -126,7 +126,11 @@ public enum TesseraService {
             let dispatcher = Dispatcher(
                 url: url,
                 identity: InstanceIdentity(version: version),
-                outputs: [WebhookOutput(sender: sender)],
+                outputs: [
+                    WebhookOutput(sender: sender),
+                    HTTPPurgeOutput(sender: sender, url: url, logger: logger),
+                    ExpireFilesOutput(),
+                ],
                 policy: policy,
                 wakeup: deliveriesWritten,
                 health: health,

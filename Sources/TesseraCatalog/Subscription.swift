@@ -38,9 +38,9 @@ public enum RollUp: String, Hashable, Sendable, CaseIterable {
     case split
 }
 
-/// The HTTP method of a webhook.
+/// The HTTP method of a delivery's requests (each output allows some: ``SubscriptionOutput/methods``).
 public enum WebhookMethod: String, Hashable, Sendable, CaseIterable {
-    case POST, PUT, PATCH
+    case POST, PUT, PATCH, PURGE, DELETE, BAN
 }
 
 /// Whether a subscription is sent to.
@@ -60,8 +60,13 @@ public enum SubscriptionStatus: String, Hashable, Sendable, CaseIterable {
 /// CHECK constraints are the last line.
 public struct SubscriptionDefinition: Sendable, Hashable {
     public var name: String
+    /// The webhook's URL; the tile URL template of `http-purge`; the `file:` directory of `expire-files`.
     public var url: String
+    public var output = SubscriptionOutput.webhook
+    /// One of the output's ``SubscriptionOutput/methods``: POST for a webhook, PURGE for `http-purge`
+    /// unless given (changing the output resets it to the new output's default).
     public var method = WebhookMethod.POST
+    public var outputOptions = OutputOptions()
     /// Custom request headers sent with every delivery (see ``CustomHeaders``).
     public var headers: [String: String] = [:]
     public var kind = SubscriptionKind.tiles

@@ -8,9 +8,10 @@ import TesseraGeometry
 extension SubscriptionDefinition {
     /// Every field, in the order the API documents them.
     public static let fields = [
-        "name", "url", "method", "headers", "kind", "layers", "filter", "format", "compression", "debounce_ms",
+        "name", "url", "output", "method", "headers", "kind", "layers", "filter", "format", "compression",
+        "debounce_ms",
         "max_delay_ms", "max_tiles", "rollup", "timeout_ms", "rate_per_minute", "max_in_flight", "ordered",
-        "retry_schedule_ms",
+        "retry_schedule_ms", "ban_header", "retention_hours",
     ]
 
     /// Applies the members of `reader` to `settings`, recording problems in `reader`.
@@ -40,7 +41,7 @@ extension SubscriptionDefinition {
                 settings.url = url
             }
         }
-        if let method = reader.oneOf("method", WebhookMethod.self) { settings.method = method }
+        readOutput(&reader, into: &settings)
         if let v = reader["headers"] { readHeaders(v, into: &reader, settings: &settings) }
         if let kind = reader.string("kind") {
             if let known = SubscriptionKind(rawValue: kind) {
@@ -100,6 +101,68 @@ extension SubscriptionDefinition {
                 }
             }
             if schedule.count == items.count { settings.retryScheduleMilliseconds = schedule }
+        }
+    }
+
+    /// `output`, `method` and the output's options, then `url` read as that output reads it. Changing
+    /// the output without naming a method resets the method to the new output's default.
+    private static func readOutput(_ reader: inout FieldReader, into settings: inout SubscriptionDefinition) {
+        if let text = reader.string("output") {
+            if let output = SubscriptionOutput(rawValue: text) {
+                if output != settings.output && !reader.has("method") { settings.method = output.methods[0] }
+                settings.output = output
+            } else if SubscriptionOutput.planned.contains(text) {
+                reader.refuse("output", "the '\(text)' output is not available yet; use http-purge or expire-files")
+            } else {
+                reader.refuse(
+                    "output",
+                    "must be one of \(SubscriptionOutput.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'"
+                )
+            }
+        }
+        let methods = settings.output.methods
+        if let text = reader.string("method") {
+            if let method = WebhookMethod(rawValue: text), methods.contains(method) {
+                settings.method = method
+            } else {
+                reader.refuse(
+                    "method",
+                    "the \(settings.output.rawValue) output sends with \(methods.map(\.rawValue).joined(separator: ", ")), "
+                        + "got '\(text)'"
+                )
+            }
+        } else if !methods.contains(settings.method) {
+            settings.method = methods[0]
+        }
+        if let header = reader.string("ban_header") {
+            do {
+                try CustomHeaders.validate([header: "^/"])
+                settings.outputOptions.banHeader = header
+            } catch {
+                reader.refuse("ban_header", error.reason)
+            }
+        }
+        if let hours = reader.int("retention_hours", in: 0...87_600, unit: " hours") {
+            settings.outputOptions.retentionHours = hours
+        }
+        // The URL as the output reads it (a webhook's is checked by the address policy where it is used).
+        guard reader.has("url") || reader.has("output") else { return }
+        switch settings.output {
+        case .webhook:
+            break
+        case .httpPurge:
+            do {
+                _ = try TileURLTemplate(settings.url)
+            } catch {
+                reader.refuse("url", "is not a tile URL template: \(error.reason)")
+            }
+        case .expireFiles:
+            if ExpireDirectory.path(of: settings.url) == nil {
+                reader.refuse(
+                    "url",
+                    "must be a file: URL of an absolute directory path, such as file:///var/lib/tessera/expire"
+                )
+            }
         }
     }
 

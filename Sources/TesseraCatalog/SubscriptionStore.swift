@@ -23,8 +23,12 @@ public struct SubscriptionStore: Sendable {
     static let columns = """
         s.id, s.tenant, s.name, s.url, s.method, s.headers::text, s.kind, s.layers, ST_AsEWKB(s.filter), s.format,
         s.compression, s.debounce_ms, s.max_delay_ms, s.max_tiles, s.rollup, s.timeout_ms, s.rate_per_minute,
-        s.max_in_flight, s.ordered, s.retry_schedule_ms::int8[], s.status, s.disabled_reason, s.created_at, s.updated_at
+        s.max_in_flight, s.ordered, s.retry_schedule_ms::int8[], s.status, s.disabled_reason, s.created_at, s.updated_at,
+        s.output, s.output_options::text
         """
+
+    /// The position of the first column after ``columns``.
+    static let afterColumns = 26
 
     /// Creates a subscription with a new 32-byte signing secret.
     /// - Returns: the subscription and its secret (shown once).
@@ -92,7 +96,8 @@ public struct SubscriptionStore: Sendable {
                             max_delay_ms = \(s.maxDelayMilliseconds), max_tiles = \(s.maxTiles), rollup = \(s.rollUp.rawValue),
                             timeout_ms = \(s.timeoutMilliseconds), rate_per_minute = \(s.ratePerMinute),
                             max_in_flight = \(s.maxInFlight), ordered = \(s.ordered),
-                            retry_schedule_ms = \(s.retryScheduleMilliseconds)::int[], updated_at = now()
+                            retry_schedule_ms = \(s.retryScheduleMilliseconds)::int[], output = \(s.output.rawValue),
+                            output_options = \(s.outputOptions.json.serialized())::jsonb, updated_at = now()
                         WHERE tenant = \(tenant) AND id = \(id)
                         RETURNING *
                     )
@@ -299,19 +304,20 @@ public struct SubscriptionStore: Sendable {
                 max_delay_ms = EXCLUDED.max_delay_ms, max_tiles = EXCLUDED.max_tiles, rollup = EXCLUDED.rollup,
                 timeout_ms = EXCLUDED.timeout_ms, rate_per_minute = EXCLUDED.rate_per_minute,
                 max_in_flight = EXCLUDED.max_in_flight, ordered = EXCLUDED.ordered,
-                retry_schedule_ms = EXCLUDED.retry_schedule_ms, updated_at = now()
+                retry_schedule_ms = EXCLUDED.retry_schedule_ms, output = EXCLUDED.output,
+                output_options = EXCLUDED.output_options, updated_at = now()
             """ : ""
         let rows = try await connection.query(
             """
             WITH s AS (
                 INSERT INTO tessera.subscriptions (tenant, name, url, method, headers, kind, layers, filter, format,
                     compression, debounce_ms, max_delay_ms, max_tiles, rollup, timeout_ms, rate_per_minute,
-                    max_in_flight, ordered, retry_schedule_ms)
+                    max_in_flight, ordered, retry_schedule_ms, output, output_options)
                 VALUES (\(tenant), \(s.name), \(s.url), \(s.method.rawValue), \(Self.headersJSON(s.headers))::jsonb,
                     \(s.kind.rawValue), \(s.layers), ST_GeomFromEWKB(\(Self.ewkb(s.filter))), \(s.format.rawValue),
                     \(s.compression.rawValue), \(s.debounceMilliseconds), \(s.maxDelayMilliseconds), \(s.maxTiles),
                     \(s.rollUp.rawValue), \(s.timeoutMilliseconds), \(s.ratePerMinute), \(s.maxInFlight), \(s.ordered),
-                    \(s.retryScheduleMilliseconds)::int[])
+                    \(s.retryScheduleMilliseconds)::int[], \(s.output.rawValue), \(s.outputOptions.json.serialized())::jsonb)
                 \(unescaped: onConflict)
                 RETURNING *
             )
@@ -349,7 +355,7 @@ public struct SubscriptionStore: Sendable {
         )
         var out: [(Subscription, [[UInt8]])] = []
         for try await row in rows {
-            let secrets = try row.makeRandomAccess()[24].decode([ByteBuffer].self).map { Array(buffer: $0) }
+            let secrets = try row.makeRandomAccess()[afterColumns].decode([ByteBuffer].self).map { Array(buffer: $0) }
             out.append((try subscription(row, logger: logger), secrets))
         }
         return out
@@ -457,6 +463,8 @@ public struct SubscriptionStore: Sendable {
         settings.maxInFlight = try r[17].decode(Int.self)
         settings.ordered = try r[18].decode(Bool.self)
         settings.retryScheduleMilliseconds = try r[19].decode([Int].self)
+        settings.output = try value(r[24].decode(String.self), "output")
+        settings.outputOptions = OutputOptions(stored: try JSONValue.parse(Array(try r[25].decode(String.self).utf8)))
         return Subscription(
             id: try r[0].decode(UUID.self),
             tenant: try r[1].decode(String.self),

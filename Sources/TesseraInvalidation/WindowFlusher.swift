@@ -122,7 +122,7 @@ public struct WindowFlusher: Service {
         for row in windows {
             if let subscription = subscriptions[row.subscriptionID], let layer = catalog.layers[row.layer] {
                 let events = Self.invalidations(of: row, layer: layer, subscription: subscription)
-                deliveries += try Self.deliveries(of: events, row: row, subscription: subscription)
+                deliveries += try Self.deliveries(of: events, row: row, layer: layer, subscription: subscription)
                 report.ages.append(Double(nowMilliseconds - row.window.firstChangeMilliseconds) / 1000)
                 for event in events {
                     report.tilesPerPayload.append(event.tileCount)
@@ -168,14 +168,17 @@ public struct WindowFlusher: Service {
     }
 
     /// The delivery rows of one closed window's payloads, encoded as the subscription asks.
-    static func deliveries(of events: [TileInvalidation], row: PendingStore.Row, subscription: Subscription) throws
-        -> [OutgoingDelivery]
-    {
+    static func deliveries(
+        of events: [TileInvalidation],
+        row: PendingStore.Row,
+        layer: Layer,
+        subscription: Subscription
+    ) throws -> [OutgoingDelivery] {
         try events.map { event in
-            let payload = try event.encoded(
-                as: subscription.settings.format,
-                compression: subscription.settings.compression
-            )
+            let payload =
+                subscription.settings.output == .webhook
+                ? try event.encoded(as: subscription.settings.format, compression: subscription.settings.compression)
+                : PurgeRequests.payload(of: event, layer: layer, subscription: subscription)
             return OutgoingDelivery(
                 eventID: event.eventID,
                 subscriptionID: row.subscriptionID,
@@ -183,6 +186,7 @@ public struct WindowFlusher: Service {
                 payload: payload.bytes,
                 contentType: payload.contentType,
                 contentEncoding: payload.contentEncoding,
+                output: subscription.settings.output.rawValue,
                 changeCount: event.changeCount,
                 windowStartMilliseconds: event.windowStartMilliseconds,
                 windowEndMilliseconds: event.windowEndMilliseconds,

@@ -12,8 +12,11 @@ import TesseraGrids
 /// `zxy` payloads are always split, whatever `rollup` says: a `z/x/y` line cannot say "and every
 /// descendant", and a consumer that purges exactly the lines it reads (mod_tile's
 /// `render_expired`, tegola's tile-list purge) would keep serving the stale descendants.
+/// The other outputs (`http-purge`, `expire-files`) are split likewise.
 /// A TRUNCATE window lists, for each zoom of the layer, the whole zoom-0 matrix rolled up
-/// from that zoom: everything is stale.
+/// from that zoom: everything is stale. For `zxy` and the purge outputs, a layer whose tiles number
+/// no more than `max_tiles` is listed tile by tile instead; a bigger one stays rolled up, and the
+/// purge outputs turn it into their whole-layer form (``PurgeRequests``).
 public enum WindowPayloads {
     public static func invalidations(
         window: PendingWindow,
@@ -22,7 +25,21 @@ public enum WindowPayloads {
         newEventID: () -> String
     ) -> [TileInvalidation] {
         var zooms: [ZoomTiles]
-        if window.fullExtent {
+        // Outputs whose consumers purge exactly the tiles listed: never rolled up (see above).
+        let exact = subscription.settings.format == .zxy || subscription.settings.output != .webhook
+        let maxTiles = subscription.settings.maxTiles
+        if window.fullExtent && exact && wholeLayerTileCount(layer) <= maxTiles {
+            // A TRUNCATE of a layer small enough to list: every tile of every zoom, by name.
+            zooms = layer.zooms.compactMap { z in
+                guard let m = try? layer.tileMatrixSet.matrix(at: z) else { return nil }
+                return ZoomTiles(
+                    tiles: TileSet(
+                        zoom: z,
+                        spans: (0..<m.matrixHeight).map { TileSpan(y: Int32($0), x0: 0, x1: Int32(m.matrixWidth - 1)) }
+                    )
+                )
+            }
+        } else if window.fullExtent {
             let top = layer.tileMatrixSet.matrices[0]
             let all = TileSet(
                 zoom: 0,
@@ -48,9 +65,8 @@ public enum WindowPayloads {
             )
         }
         let total = zooms.reduce(0) { $0 + $1.tiles.count }
-        let maxTiles = subscription.settings.maxTiles
         guard total > maxTiles else { return [event(zooms, part: 1, parts: 1)] }
-        let mode = subscription.settings.format == .zxy ? .split : subscription.settings.rollUp
+        let mode = exact ? .split : subscription.settings.rollUp
         switch mode {
         case .parents:
             return [event(rolledUp(zooms, maxTiles: maxTiles), part: 1, parts: 1)]
@@ -58,6 +74,19 @@ public enum WindowPayloads {
             let chunks = split(zooms, maxTiles: maxTiles)
             return chunks.enumerated().map { event($1, part: $0 + 1, parts: chunks.count) }
         }
+    }
+
+    /// Every tile of the layer's zooms (saturating: a deep layer has more than `Int` can count).
+    static func wholeLayerTileCount(_ layer: Layer) -> Int {
+        var total = 0
+        for z in layer.zooms {
+            guard let m = try? layer.tileMatrixSet.matrix(at: z) else { continue }
+            let (product, overflow) = m.matrixWidth.multipliedReportingOverflow(by: m.matrixHeight)
+            let (sum, overflow2) = total.addingReportingOverflow(product)
+            if overflow || overflow2 { return .max }
+            total = sum
+        }
+        return total
     }
 
     static func rolledUp(_ input: [ZoomTiles], maxTiles: Int) -> [ZoomTiles] {

@@ -33,6 +33,7 @@ public enum Migrator {
         Migration(version: 8, name: "partition_maps", sql: text(PackageResources._08_partition_maps_sql)),
         Migration(version: 9, name: "instances", sql: text(PackageResources._09_instances_sql)),
         Migration(version: 10, name: "latency", sql: text(PackageResources._10_latency_sql)),
+        Migration(version: 11, name: "outputs", sql: text(PackageResources._11_outputs_sql)),
     ]
 
     /// Brings the database's `tessera` schema up to date; returns the versions applied now.

@@ -18,13 +18,24 @@ struct DestinationCheck: Sendable {
 
     /// - Throws: ``Problem`` 422 naming `field` and the reason (bad syntax, no such host, refused address).
     func check(_ text: String, field: String = "url") async throws -> WebhookURL {
-        let url: WebhookURL
+        guard let url = try await check(text, output: .webhook, field: field) else {
+            throw Problem.invalid(field: field, "no URL to call")
+        }
+        return url
+    }
+
+    /// Checks `text` as `output` reads it (``AddressPolicy/checkDestination(output:url:)``); for the
+    /// outputs that call a URL, then resolves its host and checks every address. Returns that URL.
+    @discardableResult
+    func check(_ text: String, output: SubscriptionOutput, field: String = "url") async throws -> WebhookURL? {
+        let checked: WebhookURL?
         do {
-            url = try policy.checkURL(text)
+            checked = try policy.checkDestination(output: output, url: text)
         } catch {
             // The field is named once, by the problem: "url: scheme must be http or https".
             throw Problem.invalid(field: field, error.code == .invalidURL ? error.reason : error.description)
         }
+        guard let url = checked else { return nil }
         guard url.address == nil else { return url }  // an IP literal: checkURL checked it
         let host = url.host
         let addresses = try await NIOThreadPool.singleton.runIfActive { Self.resolve(host) }

@@ -33,7 +33,7 @@ struct SubscriptionController: Sendable {
         var settings = SubscriptionDefinition(name: "", url: "", layers: [])
         SubscriptionDefinition.read(&reader, into: &settings, creating: true)
         try reader.finish()
-        _ = try await destinations.check(settings.url)
+        try await destinations.check(settings.url, output: settings.output)
         let (subscription, secret) = try await subscriptions.create(tenant: tenant, settings)
         var response = Response.json(
             Representation.subscription(subscription, secret: try WebhookSecret(bytes: secret).encoded),
@@ -66,8 +66,8 @@ struct SubscriptionController: Sendable {
         var settings = existing.settings
         SubscriptionDefinition.read(&reader, into: &settings, creating: false)
         try reader.finish()
-        if settings.url != existing.settings.url {
-            _ = try await destinations.check(settings.url)
+        if settings.url != existing.settings.url || settings.output != existing.settings.output {
+            try await destinations.check(settings.url, output: settings.output)
         }
         let updated = try await subscriptions.update(tenant: tenant, id: id, settings)
         return .json(Representation.subscription(updated))

@@ -27,6 +27,16 @@ struct TestCall: Sendable {
             ),
         ]).serialized()
         let url: WebhookURL
+        guard subscription.settings.output == .webhook else {
+            let output = subscription.settings.output.rawValue
+            return result(
+                eventID: eventID,
+                subscription: subscription,
+                outcome: nil,
+                error:
+                    "a test event is a signed webhook; this subscription's output is \(output), which it does not send"
+            )
+        }
         do {
             url = try sender.configuration.policy.checkURL(subscription.settings.url)
         } catch {

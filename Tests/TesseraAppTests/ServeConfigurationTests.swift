@@ -85,7 +85,7 @@ import Testing
     @Test func misspeltSettingsAreRefusedWhereverTheyAre() {
         #expect(
             Self.error(Self.subscription(#", "secret": "whsec_x""#))?.hasPrefix(
-                "subscriptions[0].secret is not a setting (known: compression, debounce_ms, filter, format, headers, kind, layers"
+                "subscriptions[0].secret is not a setting (known: ban_header, compression, debounce_ms, filter, format, headers, kind, layers"
             ) == true
         )
         #expect(

@@ -72,5 +72,6 @@ public func shell(_ command: String, environment extra: [String: String] = [:]) 
 
 public struct ShellError: Error, CustomStringConvertible {
     public let message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

@@ -68,7 +68,7 @@ public final class ThrowawayCluster: @unchecked Sendable {
     }
 
     /// Ports from 20000 to just below the first ephemeral port (32768 unless the kernel says otherwise).
-    static var portRange: ClosedRange<Int> {
+    public static var portRange: ClosedRange<Int> {
         let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
         let low = text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
         return low > 21000 ? 20000...(low - 1) : 10000...19999

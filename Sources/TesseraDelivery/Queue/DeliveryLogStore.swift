@@ -28,7 +28,7 @@ public struct DeliveryLogStore: Sendable {
 
     static let requeue = """
         status = 'pending', next_attempt_at = now(), attempts = 0, early_probes = 0, lease_until = NULL, last_error = NULL,
-        last_status_code = NULL, delivered_at = NULL, dead_at = NULL
+        last_status_code = NULL, delivered_at = NULL, dead_at = NULL, progress = NULL
         """
 
     /// One page of a subscription's deliveries, newest first (by creation, then id), starting after

@@ -18,6 +18,19 @@ public struct DeliveryTarget: Sendable {
     public var timeout: Duration
     public var retry: RetryPolicy
     public var signer: WebhookSigner
+    public var output: SubscriptionOutput
+    /// `http-purge`: requests in flight within one delivery, and requests a minute (nil: no limit). The
+    /// scheduler then sends one delivery of the subscription at a time, unpaced: the output paces.
+    public var requestConcurrency: Int
+    public var requestRatePerMinute: Int?
+    /// `http-purge`: the header a ban carries its expression in.
+    public var banHeader: String
+    /// `expire-files`: the directory, checked against the policy's roots, or why it cannot be used.
+    public var directory: Result<String, AddressPolicyError>
+    /// `expire-files`: files older than this are removed (0: never).
+    public var retentionHours: Int
+    /// The policy the target was checked against (the `expire-files` output checks again at each write).
+    public var policy: AddressPolicy
 
     public init(
         _ subscription: Subscription,
@@ -28,16 +41,42 @@ public struct DeliveryTarget: Sendable {
     ) {
         let settings = subscription.settings
         let checked: Result<WebhookURL, AddressPolicyError>
+        var directory = Result<String, AddressPolicyError>.failure(
+            AddressPolicyError(.invalidURL, subject: "url", reason: "only expire-files subscriptions write files")
+        )
         do {
-            checked = .success(try policy.checkURL(settings.url))
+            if settings.output == .expireFiles {
+                checked = .failure(
+                    AddressPolicyError(
+                        .invalidURL,
+                        subject: "url",
+                        reason: "an expire-files subscription sends no requests"
+                    )
+                )
+                directory = Result(catching: { () throws(AddressPolicyError) -> String in
+                    try policy.checkDirectory(settings.url)
+                })
+            } else if let url = try policy.checkDestination(output: settings.output, url: settings.url) {
+                checked = .success(url)
+            } else {
+                checked = .failure(AddressPolicyError(.invalidURL, subject: "url", reason: "no URL to call"))
+            }
         } catch {
             checked = .failure(error)
         }
         let endpoint: String
-        switch checked {
-        case .success(let u): endpoint = "\(u.scheme)://\(u.host):\(u.port)"
-        case .failure: endpoint = "invalid:\(subscription.key)"
+        switch (checked, directory) {
+        case (.success(let u), _): endpoint = "\(u.scheme)://\(u.host):\(u.port)"
+        case (_, .success(let path)): endpoint = "file://\(path)"
+        default: endpoint = "invalid:\(subscription.key)"
         }
+        self.directory = directory
+        self.policy = policy
+        output = settings.output
+        banHeader = settings.outputOptions.banHeader
+        retentionHours = settings.outputOptions.retentionHours
+        requestConcurrency = settings.maxInFlight
+        requestRatePerMinute = settings.ratePerMinute
         limits = SubscriptionLimits(subscription, endpoint: endpoint)
         url = checked
         method = HTTPMethod(rawValue: settings.method.rawValue)
@@ -60,8 +99,9 @@ extension SubscriptionLimits {
             id: subscription.key,
             endpoint: endpoint,
             isActive: subscription.status == .active,
-            maxInFlight: settings.maxInFlight,
-            ratePerMinute: settings.ratePerMinute,
+            // A purge delivery is many requests, which its output runs in parallel and paces.
+            maxInFlight: settings.output == .httpPurge ? 1 : settings.maxInFlight,
+            ratePerMinute: settings.output == .httpPurge ? nil : settings.ratePerMinute,
             ordered: settings.ordered
         )
     }
@@ -141,6 +181,9 @@ public struct ClaimedDelivery: Sendable {
     /// When its oldest change was captured (seconds since 1970; its creation when it has no window):
     /// where `tessera_delivery_latency_seconds` starts.
     public var firstChangeAt: Double = 0
+
+    /// The output's record of what earlier attempts did (``PurgeProgress``), nil when none.
+    public var progress: [UInt8]?
 
     /// The attempt number the retry schedule reads: failed early probes do not count.
     public var scheduledAttempt: Int { max(1, attempt - earlyProbes) }
@@ -287,17 +330,21 @@ public enum DeliveryQueue {
             ))
             RETURNING d.id, d.event_id::text, d.subscription_id::text, d.payload, d.content_type, d.content_encoding,
                       d.output, d.attempts, extract(epoch FROM d.claimed_at)::float8, d.next_attempt_at > now(),
-                      d.early_probes, extract(epoch FROM coalesce(d.window_start, d.created_at))::float8
+                      d.early_probes, extract(epoch FROM coalesce(d.window_start, d.created_at))::float8, d.progress
             """,
             logger: logger
         )
         var claimed: [ClaimedDelivery] = []
         for try await (
             id, eventID, subscriptionID, payload, contentType, contentEncoding, output, attempts, claimedAt, early,
-            earlyProbes, firstChangeAt
+            earlyProbes, firstChangeAt, progress
         )
             in rows.decode(
-                (Int64, String, String, ByteBuffer, String, String?, String, Int, Double, Bool, Int, Double).self
+                (
+                    Int64, String, String, ByteBuffer, String, String?, String, Int, Double, Bool, Int, Double,
+                    ByteBuffer?
+                )
+                .self
             )
         {
             claimed.append(
@@ -313,7 +360,8 @@ public enum DeliveryQueue {
                     claimedAt: claimedAt,
                     early: early,
                     earlyProbes: earlyProbes,
-                    firstChangeAt: firstChangeAt
+                    firstChangeAt: firstChangeAt,
+                    progress: progress.map { Array(buffer: $0) }
                 )
             )
         }
@@ -400,6 +448,8 @@ public enum DeliveryQueue {
         var delays: [Int64] = []
         var probes: [Bool] = []
         var keep: [Bool] = []
+        var progress: [ByteBuffer] = []
+        var hasProgress: [Bool] = []
         var disabled: [(String, String)] = []
         ids.reserveCapacity(records.count)
         for record in records {
@@ -416,6 +466,8 @@ public enum DeliveryQueue {
             bodyIsNull.append(record.outcome.responseBody == nil)
             probes.append(record.earlyProbe)
             keep.append(record.decision == .keepSchedule)
+            progress.append(ByteBuffer(bytes: record.outcome.progress ?? []))
+            hasProgress.append(record.outcome.progress != nil)
             switch record.decision {
             case .delivered:
                 statuses.append("delivered")
@@ -449,9 +501,11 @@ public enum DeliveryQueue {
                 last_error = NULLIF(r.error, ''),
                 last_status_code = NULLIF(r.code, 0),
                 delivered_at = CASE WHEN r.status = 'delivered' THEN now() ELSE d.delivered_at END,
-                dead_at = CASE WHEN r.status = 'dead' THEN now() ELSE NULL END
+                dead_at = CASE WHEN r.status = 'dead' THEN now() ELSE NULL END,
+                progress = CASE WHEN r.has_progress THEN r.progress ELSE d.progress END
             FROM unnest(\(ids)::int8[], \(statuses)::text[], \(attempts)::int4[], \(delays)::int8[], \(errors)::text[],
-                        \(codes)::int4[], \(keep)::bool[]) AS r(id, status, attempt, delay, error, code, keep)
+                        \(codes)::int4[], \(keep)::bool[], \(progress)::bytea[], \(hasProgress)::bool[])
+                 AS r(id, status, attempt, delay, error, code, keep, progress, has_progress)
             WHERE d.id = r.id AND d.attempts = r.attempt AND d.claimed_by = \(instance)
               AND d.status IN ('delivering', 'pending')
             """,

@@ -54,7 +54,22 @@ struct DispatchFixture: Sendable {
         var logger = Logger(label: "dispatch-test")
         logger.logLevel = .error
         let sender = WebhookSender(configuration: .init(policy: policy, userAgent: "Tessera/test"), logger: logger)
-        let dispatcher = Dispatcher(url: db.url, sender: sender, configuration: configuration, logger: logger)
+        let dispatcher = Dispatcher(
+            url: db.url,
+            outputs: [
+                WebhookOutput(sender: sender),
+                HTTPPurgeOutput(
+                    sender: sender,
+                    url: db.url,
+                    configuration: .init(checkpointInterval: .milliseconds(100)),
+                    logger: logger
+                ),
+                ExpireFilesOutput(),
+            ],
+            policy: policy,
+            configuration: configuration,
+            logger: logger
+        )
         try await withRunningServices([sender, dispatcher], logger: logger, body)
     }
 
@@ -71,6 +86,7 @@ struct DispatchFixture: Sendable {
         ordered: Bool = false,
         scheduleMs: [Int] = [50, 50, 50],
         status: String = "active",
+        output: String = "webhook",
         extraSecrets: [WebhookSecret] = []
     ) async throws -> String {
         let rate = ratePerMinute.map(String.init) ?? "NULL"
@@ -81,9 +97,9 @@ struct DispatchFixture: Sendable {
         var script = """
             BEGIN;
             INSERT INTO tessera.subscriptions (id, name, url, layers, method, headers, timeout_ms, rate_per_minute,
-                                               max_in_flight, ordered, retry_schedule_ms, status)
+                                               max_in_flight, ordered, retry_schedule_ms, status, output)
             VALUES ('\(id)', '\(name)', '\(url)', ARRAY['roads'], '\(method)', '\(headers)'::jsonb, \(timeoutMs), \(rate),
-                    \(maxInFlight), \(ordered), \(schedule), '\(status)');
+                    \(maxInFlight), \(ordered), \(schedule), '\(status)', '\(output)');
 
             """
         for (index, secret) in ([DispatchFixture.secret] + extraSecrets).enumerated() {
@@ -105,6 +121,7 @@ struct DispatchFixture: Sendable {
         count: Int,
         contentType: String = "application/json",
         encoding: String? = nil,
+        output: String = "webhook",
         payload: ((Int) -> [UInt8])? = nil
     ) async throws -> [String] {
         var ids: [String] = []
@@ -116,9 +133,9 @@ struct DispatchFixture: Sendable {
                 try await connection.perform(
                     """
                     INSERT INTO tessera.deliveries (event_id, subscription_id, event_type, payload, content_type,
-                                                    content_encoding)
+                                                    content_encoding, output)
                     VALUES (\(eventID)::uuid, \(subscription)::uuid, 'tiles.invalidated', \(ByteBuffer(bytes: bytes)),
-                            \(contentType), \(encoding))
+                            \(contentType), \(encoding), \(output))
                     """,
                     logger: db.logger
                 )

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCatalog
 
 /// Decides whether Tessera may open a connection to an address (SSRF protection).
 ///
@@ -13,18 +14,92 @@ import Foundation
 public struct AddressPolicy: Sendable, Hashable {
     /// Blocks that override the refusals.
     public let allowed: [CIDR]
+    /// The directories `expire-files` subscriptions may write under (absolute paths); none by default,
+    /// so that an API key cannot make the service write files anywhere it may.
+    public let expireRoots: [String]
 
-    public init(allowing allowed: [CIDR] = []) {
+    public init(allowing allowed: [CIDR] = [], expireRoots: [String] = []) {
         self.allowed = allowed
+        self.expireRoots = expireRoots.compactMap { ExpireDirectory.path(of: "file://" + $0) }
     }
 
     /// Parses the allow-list from text (`["127.0.0.0/8", "::1"]`), naming the entry that is invalid.
-    public init(allowing texts: [String]) throws(AddressPolicyError) {
+    public init(allowing texts: [String], expireRoots: [String] = []) throws(AddressPolicyError) {
         var blocks: [CIDR] = []
         for text in texts {
             blocks.append(try CIDR(text.trimmingCharacters(in: .whitespaces)))
         }
-        self.init(allowing: blocks)
+        self.init(allowing: blocks, expireRoots: expireRoots)
+    }
+
+    /// The directory of an `expire-files` URL (`file:///…`) when it lies under one of ``expireRoots``.
+    /// Symbolic links are judged where they lead, at the time of the check (the output checks again
+    /// before each write).
+    public func checkDirectory(_ url: String) throws(AddressPolicyError) -> String {
+        guard let path = ExpireDirectory.path(of: url) else {
+            throw AddressPolicyError(
+                .invalidURL,
+                subject: "url",
+                reason: "must be a file: URL of an absolute directory"
+            )
+        }
+        guard !expireRoots.isEmpty else {
+            throw AddressPolicyError(
+                .addressRefused,
+                subject: path,
+                reason: "this server writes no expire files (set expire_roots / TESSERA_EXPIRE_ROOTS)"
+            )
+        }
+        let resolved = Self.resolvingLinks(path)
+        for root in expireRoots {
+            let base = Self.resolvingLinks(root)
+            if resolved == base || resolved.hasPrefix(base == "/" ? "/" : base + "/") { return path }
+        }
+        throw AddressPolicyError(
+            .addressRefused,
+            subject: path,
+            reason: "is not under an expire root of this server (\(expireRoots.joined(separator: ", ")))"
+        )
+    }
+
+    /// Checks where a subscription's deliveries go, as its output reads `url`: a webhook's URL, the
+    /// origin of an `http-purge` template, an `expire-files` directory. Returns the URL to connect to
+    /// (nil for a directory), whose name the caller may resolve and check further.
+    @discardableResult
+    public func checkDestination(output: SubscriptionOutput, url: String) throws(AddressPolicyError) -> WebhookURL? {
+        switch output {
+        case .webhook:
+            return try checkURL(url)
+        case .httpPurge:
+            let template: TileURLTemplate
+            do {
+                template = try TileURLTemplate(url)
+            } catch {
+                throw AddressPolicyError(
+                    .invalidURL,
+                    subject: "url",
+                    reason: "is not a tile URL template: \(error.reason)"
+                )
+            }
+            // The whole template must be a valid URL once filled in, and its origin is what is called.
+            _ = try WebhookURL(template.sampleURL)
+            return try checkURL(template.origin + "/")
+        case .expireFiles:
+            _ = try checkDirectory(url)
+            return nil
+        }
+    }
+
+    /// `path` with the symbolic links of its longest existing ancestor resolved.
+    static func resolvingLinks(_ path: String) -> String {
+        var existing = path
+        var rest: [String] = []
+        while !FileManager.default.fileExists(atPath: existing), existing != "/" {
+            rest.insert((existing as NSString).lastPathComponent, at: 0)
+            existing = (existing as NSString).deletingLastPathComponent
+        }
+        let real = (existing as NSString).resolvingSymlinksInPath
+        return rest.reduce(real) { ($0 as NSString).appendingPathComponent($1) }
     }
 
     /// Throws unless `address` may be contacted; the error names the address and the reason.
@@ -179,6 +254,30 @@ public struct WebhookURL: Sendable, Hashable, CustomStringConvertible {
                 throw AddressPolicyError(.invalidURL, subject: "url", reason: "host '\(host)' is not a valid name")
             }
         }
+    }
+
+    private init(text: String, scheme: String, host: String, port: Int, address: IPAddress?, target: String) {
+        self.text = text
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.address = address
+        self.target = target
+    }
+
+    /// The same origin with another request target (a path, or a path and query, as sent).
+    public func replacingTarget(_ target: String) -> WebhookURL {
+        let isV6 = address.map { if case .v6 = $0 { true } else { false } } ?? false
+        let hostText = isV6 ? "[\(host)]" : host
+        let authority = port == (scheme == "https" ? 443 : 80) ? hostText : "\(hostText):\(port)"
+        return WebhookURL(
+            text: "\(scheme)://\(authority)\(target)",
+            scheme: scheme,
+            host: host,
+            port: port,
+            address: address,
+            target: target
+        )
     }
 
     var isLocalhostName: Bool {

@@ -44,6 +44,9 @@ public struct WebhookOutcome: Sendable, CustomStringConvertible {
     /// The answer's `Retry-After` header, verbatim.
     public var retryAfter: String?
     public var failure: Failure?
+    /// What the attempt got done, for outputs that send a delivery in parts (``PurgeProgress``): stored
+    /// with the outcome, read by the next attempt.
+    public var progress: [UInt8]?
 
     public init(
         statusCode: Int? = nil,

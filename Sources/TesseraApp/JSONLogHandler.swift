@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TesseraGeometry
+import TesseraPostgres
 
 /// How `tessera serve` writes its log.
 public enum LogFormat: String, Sendable {
@@ -66,21 +67,7 @@ public struct JSONLogHandler: LogHandler {
 
     /// `2026-12-02T10:13:54.123Z`.
     static func timestamp(_ date: Date) -> String {
-        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = ms / 1000
-        var t = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-            Int(parts.tm_year) + 1900,
-            Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday),
-            Int(parts.tm_hour),
-            Int(parts.tm_min),
-            Int(parts.tm_sec),
-            Int(ms % 1000)
-        )
+        UTCTimestamp.text(secondsSince1970: date.timeIntervalSince1970)
     }
 
     /// Writes to standard error, whole lines at a time.

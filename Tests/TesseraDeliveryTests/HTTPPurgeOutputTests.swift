@@ -34,13 +34,22 @@ import Testing
 
     static func tilePath(_ z: Int, _ x: Int, _ y: Int) -> String { "/tiles/roads/\(z)/\(x)/\(y).pbf" }
 
-    @Test func purgesEvictExactlyTheListedTilesFromARealVarnish() async throws {
+    /// A Varnish in front of ``origin()``, and a client to read tiles through it.
+    static func withCache(_ body: (Varnish, WebhookSender) async throws -> Void) async throws {
         let origin = try await Self.origin()
         defer { Task { try? await origin.stop() } }
         let varnish = try await Varnish.start(originPort: origin.port)
         defer { varnish.stop() }
         let sender = WebhookSender(configuration: .init(policy: DispatchFixture.loopback))
         defer { Task { try? await sender.shutdown() } }
+        try await body(varnish, sender)
+    }
+
+    @Test func purgesEvictExactlyTheListedTilesFromARealVarnish() async throws {
+        try await Self.withCache { varnish, sender in try await purgesEvictExactlyTheListedTiles(varnish, sender) }
+    }
+
+    func purgesEvictExactlyTheListedTiles(_ varnish: Varnish, _ sender: WebhookSender) async throws {
         // 64 tiles cached; 20 of them stale.
         let all = (0..<8).flatMap { x in (0..<8).map { y in (12, 2200 + x, 1340 + y) } }
         let stale = Array(all.enumerated().filter { $0.offset % 3 == 0 }.map(\.element).prefix(20))
@@ -82,12 +91,10 @@ import Testing
     }
 
     @Test func aWholeLayerBanEvictsTheLayerAndNothingElse() async throws {
-        let origin = try await Self.origin()
-        defer { Task { try? await origin.stop() } }
-        let varnish = try await Varnish.start(originPort: origin.port)
-        defer { varnish.stop() }
-        let sender = WebhookSender(configuration: .init(policy: DispatchFixture.loopback))
-        defer { Task { try? await sender.shutdown() } }
+        try await Self.withCache { varnish, sender in try await aWholeLayerBanEvicts(varnish, sender) }
+    }
+
+    func aWholeLayerBanEvicts(_ varnish: Varnish, _ sender: WebhookSender) async throws {
         let roads = (0..<10).map { "/tiles/roads/10/\(500 + $0)/300.pbf" }
         let others = (0..<10).map { "/tiles/roadsigns/10/\(500 + $0)/300.pbf" } + ["/tiles/water/3/1/1.pbf"]
         var before: [String: String] = [:]

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import TesseraPostgres
 
 #if canImport(Glibc)
     import Glibc
@@ -75,21 +76,7 @@ public struct ExpireFilesOutput: DeliveryOutput {
 
     /// `20261202T193512.345Z-<event id>.tiles`.
     static func fileName(firstChangeAt: Double, eventID: String, extension ext: String) -> String {
-        let milliseconds = Int64((firstChangeAt * 1000).rounded(.down))
-        var seconds = time_t(milliseconds / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let stamp = String(
-            format: "%04d%02d%02dT%02d%02d%02d.%03dZ",
-            Int(parts.tm_year) + 1900,
-            Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday),
-            Int(parts.tm_hour),
-            Int(parts.tm_min),
-            Int(parts.tm_sec),
-            Int(milliseconds % 1000)
-        )
-        return "\(stamp)-\(eventID).\(ext)"
+        "\(UTCTimestamp.text(secondsSince1970: firstChangeAt, compact: true))-\(eventID).\(ext)"
     }
 
     /// Whether `name` is a file this output writes (and so may remove).

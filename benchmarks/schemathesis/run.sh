@@ -141,6 +141,7 @@ dropped="$work/dropped.ndjson"
 : >"$dropped"
 # shellcheck disable=SC2086
 SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$root/$here" TESSERA_SCHEMATHESIS_DROPPED="$dropped" \
+    TESSERA_SCHEMATHESIS_API="$api" TESSERA_SCHEMATHESIS_KEY="$key" \
 "$venv/bin/st" run "$location" "${url_option[@]}" \
     --checks all \
     --mode all \

@@ -69,6 +69,14 @@ public struct HTTPPurgeOutput: DeliveryOutput {
         } catch {
             return WebhookOutcome(duration: .zero, failure: .transport("unreadable payload: \(error)"))
         }
+        // Every event names at least one tile: an empty list was written for a template that could not be
+        // read, and must fail visibly (to the dead-letter queue) rather than count as purged.
+        guard !list.requests.isEmpty else {
+            return WebhookOutcome(
+                duration: .zero,
+                failure: .transport("the purge list is empty (an unreadable URL template?)")
+            )
+        }
         let progress = ProgressBox(PurgeProgress(count: list.requests.count, stored: delivery.progress))
         let pending = (0..<list.requests.count).filter { !progress.isDone($0) }
         let alreadyDone = list.requests.count - pending.count
